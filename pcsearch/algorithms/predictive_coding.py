@@ -1,0 +1,170 @@
+"""Predictive coding: T inference steps on the states, then a weight update.
+
+One class covers PC-SE, PC-CE, iPC and the nudging variants; they differ only in the
+pieces named by its fields (output loss, whether weights move during inference, how the
+output target is formed).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import optax
+
+from pcsearch.algorithms.base import Algorithm, StepInput, apply_weight_gradient
+from pcsearch.energy import OutputLoss, layer_energies
+from pcsearch.hyperparams import TracedHyperparameters
+from pcsearch.models import MLP
+from pcsearch.optim import state_optimizer
+
+States = tuple[jax.Array, ...]
+
+
+class Nudging(eqx.Module):
+    """The output is clamped to u - beta (u - y), u the forward prediction.
+
+    Weight gradients are divided by beta, so a negative beta (negative nudging) still
+    descends the loss. ``sign`` 0 means centered nudging: a random sign per epoch.
+    """
+
+    sign: Literal[-1, 0, 1] = eqx.field(static=True)
+
+    def beta(self, hp: TracedHyperparameters, epoch: jax.Array, epoch_key: jax.Array):
+        magnitude = jnp.minimum(hp.beta + hp.beta_increment * epoch, 1.0)
+        if self.sign == 0:
+            sign = jnp.where(jax.random.bernoulli(epoch_key), 1.0, -1.0)
+        else:
+            sign = float(self.sign)
+        return sign * magnitude
+
+    def target(self, prediction: jax.Array, y: jax.Array, beta: jax.Array) -> jax.Array:
+        return jax.lax.stop_gradient(prediction - beta * (prediction - y))
+
+
+class PredictiveCoding(Algorithm):
+    output_loss: OutputLoss = eqx.field(static=True)
+    T: int = eqx.field(static=True)
+    init: Literal["forward", "zeros", "normal"] = eqx.field(static=True, default="forward")
+    state_optimizer: Literal["sgd", "adam"] = eqx.field(static=True, default="sgd")
+    incremental: bool = eqx.field(static=True, default=False)
+    nudging: Nudging | None = eqx.field(static=True, default=None)
+    output_precision: float = eqx.field(static=True, default=1.0)
+
+    def weight_updates_per_batch(self) -> int:
+        return self.T if self.incremental else 1
+
+    def init_states(self, model: MLP, x: jax.Array, key: jax.Array) -> tuple[States, jax.Array]:
+        """Initial hidden states and the forward prediction of the output."""
+        forward = jax.vmap(model.forward_states)(x)
+        if self.init == "forward":
+            return tuple(forward[:-1]), forward[-1]
+        shapes = [s.shape for s in forward[:-1]]
+        if self.init == "zeros":
+            states = tuple(jnp.zeros(s) for s in shapes)
+        else:
+            keys = jax.random.split(key, max(1, len(shapes)))
+            states = tuple(jax.random.normal(k, s) for k, s in zip(keys, shapes, strict=False))
+        return states, forward[-1]
+
+    def energies(
+        self,
+        model: MLP,
+        x: jax.Array,
+        states: States,
+        target: jax.Array,
+        first_prediction: jax.Array | None = None,
+    ) -> jax.Array:
+        """Per-example layer energies, [batch, depth]."""
+        per_example = partial(
+            layer_energies, output_loss=self.output_loss, output_precision=self.output_precision
+        )
+        return jax.vmap(lambda xi, si, ti, fi: per_example(model, xi, si, ti, first_prediction=fi))(
+            x, states, target, first_prediction
+        )
+
+    def infer(
+        self,
+        model: MLP,
+        x: jax.Array,
+        states: States,
+        target: jax.Array,
+        hp: TracedHyperparameters,
+        steps: int | None = None,
+    ) -> States:
+        """Run inference on the states with the weights fixed.
+
+        Each example's state follows the gradient of its own energy (the batch sum).
+        """
+        first = jax.vmap(partial(model.predict, 0))(x)
+        optimizer = state_optimizer(self.state_optimizer, hp)
+
+        def total(s: States) -> jax.Array:
+            return jnp.sum(self.energies(model, x, s, target, first))
+
+        def step(carry, _):
+            s, opt_state = carry
+            updates, opt_state = optimizer.update(jax.grad(total)(s), opt_state, s)
+            return (optax.apply_updates(s, updates), opt_state), None
+
+        (states, _), _ = jax.lax.scan(
+            step, (states, optimizer.init(states)), None, length=self.T if steps is None else steps
+        )
+        return states
+
+    def target_and_scale(
+        self, prediction: jax.Array, hp: TracedHyperparameters, batch: StepInput
+    ) -> tuple[jax.Array, jax.Array | float]:
+        if self.nudging is None:
+            return batch.y, 1.0
+        beta = self.nudging.beta(hp, batch.epoch, batch.epoch_key)
+        return self.nudging.target(prediction, batch.y, beta), 1.0 / beta
+
+    def train_step(
+        self,
+        model: MLP,
+        opt_state: optax.OptState,
+        weight_optimizer: optax.GradientTransformation,
+        hp: TracedHyperparameters,
+        batch: StepInput,
+    ) -> tuple[MLP, optax.OptState, jax.Array]:
+        states, prediction = self.init_states(model, batch.x, batch.key)
+        target, scale = self.target_and_scale(prediction, hp, batch)
+        if self.incremental:
+            return self._incremental(model, opt_state, weight_optimizer, hp, batch, states, target)
+        states = self.infer(model, batch.x, states, target, hp)
+
+        def mean_energy(m: MLP) -> tuple[jax.Array, jax.Array]:
+            per_layer = jnp.mean(self.energies(m, batch.x, states, target), axis=0)
+            return jnp.sum(per_layer), per_layer
+
+        (_, per_layer), grads = eqx.filter_value_and_grad(mean_energy, has_aux=True)(model)
+        grads = jax.tree.map(lambda g: g * scale, grads)
+        model, opt_state = apply_weight_gradient(model, grads, opt_state, weight_optimizer)
+        return model, opt_state, per_layer
+
+    def _incremental(self, model, opt_state, weight_optimizer, hp, batch, states, target):
+        """iPC: states and weights take a step together at each of the T steps."""
+        state_opt = state_optimizer(self.state_optimizer, hp)
+        batch_size = batch.x.shape[0]
+
+        def mean_energy(m: MLP, s: States) -> tuple[jax.Array, jax.Array]:
+            per_layer = jnp.mean(self.energies(m, batch.x, s, target), axis=0)
+            return jnp.sum(per_layer), per_layer
+
+        def step(carry, _):
+            m, s, w_state, s_state = carry
+            (_, per_layer), (g_m, g_s) = eqx.filter_value_and_grad(
+                lambda ms: mean_energy(*ms), has_aux=True
+            )((m, s))
+            g_s = jax.tree.map(lambda g: g * batch_size, g_s)
+            s_updates, s_state = state_opt.update(g_s, s_state, s)
+            m, w_state = apply_weight_gradient(m, g_m, w_state, weight_optimizer)
+            return (m, optax.apply_updates(s, s_updates), w_state, s_state), per_layer
+
+        init = (model, states, opt_state, state_opt.init(states))
+        (model, _, opt_state, _), per_layer = jax.lax.scan(step, init, None, length=self.T)
+        return model, opt_state, per_layer[-1]

@@ -1,0 +1,50 @@
+"""A multilayer perceptron that a PC network and a BP network can share.
+
+Layer l predicts the pre-activation of layer l+1: mu_{l+1} = W_l f(h_l) + b_l, with no
+activation on the clamped input. The states of a PC network are these pre-activations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+
+
+class MLP(eqx.Module):
+    layers: tuple[eqx.nn.Linear, ...]
+    activation: Callable[[jax.Array], jax.Array] = eqx.field(static=True)
+
+    def __init__(
+        self,
+        sizes: list[int],
+        activation: Callable[[jax.Array], jax.Array],
+        *,
+        key: jax.Array,
+    ) -> None:
+        keys = jax.random.split(key, len(sizes) - 1)
+        self.layers = tuple(
+            eqx.nn.Linear(i, o, key=k) for i, o, k in zip(sizes[:-1], sizes[1:], keys, strict=True)
+        )
+        self.activation = activation
+
+    @property
+    def depth(self) -> int:
+        """Number of weight layers, which is also the number of predicted layers."""
+        return len(self.layers)
+
+    def predict(self, index: int, below: jax.Array) -> jax.Array:
+        """Prediction mu_{index+1} from the layer below (the input when index == 0)."""
+        source = below if index == 0 else self.activation(below)
+        return self.layers[index](source)
+
+    def forward_states(self, x: jax.Array) -> list[jax.Array]:
+        """Every layer's pre-activation in a forward pass, output (logits) last."""
+        states = [self.predict(0, x)]
+        for index in range(1, self.depth):
+            states.append(self.predict(index, states[-1]))
+        return states
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.forward_states(x)[-1]

@@ -1,0 +1,130 @@
+"""Hyperparameters: defaults, the paper's best values, and parsing of user input.
+
+Resolution order, later wins: global defaults, the task's defaults, the paper's best
+values for (task, algorithm), the caller's overrides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pcsearch.catalogue import (
+    ALGORITHMS,
+    HYPERPARAMETERS,
+    HyperparameterInfo,
+    algorithm_info,
+    hyperparameter_info,
+    task_info,
+)
+from pcsearch.errors import InvalidValueError, UnknownNameError
+
+GLOBAL_DEFAULTS: dict[str, Any] = {
+    "T": 8,
+    "state_lr": 0.01,
+    "state_momentum": 0.5,
+    "state_optimizer": "sgd",
+    "weight_lr": 1e-3,
+    "weight_decay": 1e-4,
+    "weight_optimizer": "adamw",
+    "activation": "gelu",
+    "init": "forward",
+    "beta": 0.5,
+    "beta_increment": 0.0,
+    "batch_size": 128,
+    "epochs": 10,
+    "hidden_width": 128,
+    "hidden_layers": 3,
+}
+
+# The paper's best discriminative values (../shared/reference/pcx-hyperparameters.md).
+_MNIST = "mlp-mnist"
+_FMNIST = "mlp-fashionmnist"
+
+
+def _best(T, act, x_lr, x_m, w_lr, wd, beta=None, inc=0.0) -> dict[str, Any]:
+    values = {
+        "T": T,
+        "activation": act,
+        "state_lr": x_lr,
+        "state_momentum": x_m,
+        "weight_lr": w_lr,
+        "weight_decay": wd,
+    }
+    if beta is not None:
+        values |= {"beta": beta, "beta_increment": inc}
+    return values
+
+
+PAPER_BEST: dict[tuple[str, str], dict[str, Any]] = {
+    (_MNIST, "pc-se"): _best(8, "gelu", 0.0105, 0.65, 2.97e-4, 3.55e-4),
+    (_MNIST, "pc-ce"): _best(5, "gelu", 0.0183, 0.35, 3.00e-4, 3.31e-3),
+    (_MNIST, "pn"): _best(5, "gelu", 0.058, 0.70, 2.99e-4, 1.42e-4, beta=0.55),
+    (_MNIST, "nn"): _best(4, "gelu", 0.0686, 0.50, 2.69e-4, 4.61e-3, beta=0.2, inc=0.02),
+    (_MNIST, "ipc"): _best(8, "leaky_relu", 0.850, 0.35, 2.53e-4, 0.0325),
+    (_MNIST, "cn"): _best(7, "gelu", 0.0352, 0.90, 2.85e-4, 2.2e-4, beta=0.55),
+    (_FMNIST, "pc-se"): _best(5, "gelu", 0.0261, 0.10, 2.97e-4, 1.84e-3),
+    (_FMNIST, "pc-ce"): _best(5, "gelu", 0.0131, 0.40, 2.77e-4, 8.4e-4),
+    (_FMNIST, "pn"): _best(8, "gelu", 0.0122, 0.55, 2.84e-4, 4.78e-4, beta=0.75, inc=0.02),
+    (_FMNIST, "nn"): _best(6, "leaky_relu", 0.0281, 0.15, 2.85e-4, 2.52e-4, beta=0.9, inc=0.02),
+    (_FMNIST, "ipc"): _best(8, "leaky_relu", 0.800, 0.25, 2.69e-4, 0.0116),
+    (_MNIST, "bp-ce"): {"activation": "gelu", "weight_lr": 3e-4, "weight_decay": 1e-4},
+    (_MNIST, "bp-se"): {"activation": "gelu", "weight_lr": 3e-4, "weight_decay": 1e-4},
+}
+
+
+def applicable(algorithm: str) -> list[str]:
+    """Hyperparameter names that mean something for this algorithm."""
+    family = ALGORITHMS[algorithm].family
+    return [n for n, h in HYPERPARAMETERS.items() if family in h.families]
+
+
+def coerce(info: HyperparameterInfo, value: Any) -> Any:
+    """Parse one value (a string from the CLI or a typed value) and check its range."""
+    name = info.name
+    if info.kind == "choice":
+        if not isinstance(value, str) or value not in info.choices:
+            raise InvalidValueError(
+                f"{name}={value!r} is not allowed; choose one of: {', '.join(info.choices)}"
+            )
+        return value
+    try:
+        if info.kind == "int":
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            parsed: int | float = int(value)
+        else:
+            if isinstance(value, bool):
+                raise ValueError
+            parsed = float(value)
+    except (TypeError, ValueError):
+        raise InvalidValueError(
+            f"{name}={value!r} is not a valid {info.kind}; give a number, e.g. {name}="
+            f"{GLOBAL_DEFAULTS.get(name, 1)}"
+        ) from None
+    if info.low is not None and info.high is not None and not info.low <= parsed <= info.high:
+        raise InvalidValueError(
+            f"{name}={parsed!r} is outside [{info.low}, {info.high}]; pick a value in that range"
+        )
+    return parsed
+
+
+def resolve(task: str, algorithm: str, overrides: Mapping[str, Any] | None = None) -> dict:
+    """The full, checked hyperparameter mapping for one run."""
+    task_info(task)
+    algorithm_info(algorithm)
+    names = applicable(algorithm)
+    values: dict[str, Any] = {}
+    layers = (GLOBAL_DEFAULTS, task_info(task).defaults, PAPER_BEST.get((task, algorithm), {}))
+    for layer in layers:
+        values.update({k: v for k, v in layer.items() if k in names})
+    for name, value in (overrides or {}).items():
+        info = hyperparameter_info(name)
+        if name not in names:
+            users = [a for a, i in ALGORITHMS.items() if i.family in info.families]
+            raise UnknownNameError(
+                f"hyperparameter {name!r} does not apply to {algorithm!r}; it applies to "
+                f"{', '.join(users)}. Parameters of {algorithm}: {', '.join(names)}"
+            )
+        values[name] = coerce(info, value)
+    return values

@@ -1,0 +1,78 @@
+"""One jitted program per epoch: shuffle, then every batch under ``lax.scan``.
+
+The data sits on the device as arguments (not constants), the trial-varying
+hyperparameters are traced, and the epoch index is an array, so every epoch of every
+trial with the same structure runs the same compiled program.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import optax
+
+from pcsearch.algorithms import Algorithm, StepInput
+from pcsearch.hyperparams import TracedHyperparameters
+from pcsearch.models import MLP
+from pcsearch.optim import WeightOptimizer
+
+
+def epoch_step(
+    algorithm: Algorithm,
+    weight_optimizer: WeightOptimizer,
+    batch_size: int,
+    model: MLP,
+    opt_state: optax.OptState,
+    hp: TracedHyperparameters,
+    key: jax.Array,
+    epoch: jax.Array,
+    x: jax.Array,
+    y: jax.Array,
+) -> tuple[MLP, optax.OptState, jax.Array]:
+    """Train one epoch; returns the new model, optimiser state and mean layer energies.
+
+    The last incomplete batch is dropped; shuffling changes which examples that is.
+    """
+    num_batches = x.shape[0] // batch_size
+    perm_key, batch_key, epoch_key = jax.random.split(key, 3)
+    order = jax.random.permutation(perm_key, x.shape[0])[: num_batches * batch_size]
+    order = order.reshape(num_batches, batch_size)
+    optimizer = weight_optimizer.build(hp)
+
+    def body(carry, inputs):
+        m, s = carry
+        index, k = inputs
+        batch = StepInput(x[index], y[index], k, epoch, epoch_key)
+        m, s, energies = algorithm.train_step(m, s, optimizer, hp, batch)
+        return (m, s), energies
+
+    keys = jax.random.split(batch_key, num_batches)
+    (model, opt_state), energies = jax.lax.scan(body, (model, opt_state), (order, keys))
+    return model, opt_state, jnp.mean(energies, axis=0)
+
+
+def evaluate(model: MLP, x: jax.Array, labels: jax.Array, top_k: int) -> dict[str, jax.Array]:
+    """Discriminative mode: a forward pass; top-1 (and top-k) accuracy, and finiteness."""
+    logits = jax.vmap(model)(x)
+    metrics = {"accuracy": jnp.mean(jnp.argmax(logits, axis=-1) == labels)}
+    if top_k > 1:
+        best = jax.lax.top_k(logits, top_k)[1]
+        metrics[f"top{top_k}_accuracy"] = jnp.mean(jnp.any(best == labels[:, None], axis=-1))
+    leaves = jax.tree.leaves(eqx.filter(model, eqx.is_array))
+    metrics["finite"] = jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in leaves]))
+    return metrics
+
+
+def init_opt_state(weight_optimizer: WeightOptimizer, model: MLP, hp: TracedHyperparameters):
+    return weight_optimizer.build(hp).init(eqx.filter(model, eqx.is_array))
+
+
+train_epoch = eqx.filter_jit(epoch_step)
+evaluate_jit = eqx.filter_jit(evaluate)
+
+# K trials at once: models, optimiser states, hyperparameters and keys carry a leading
+# axis; the structure, the epoch index and the data are shared.
+_MEMBER = (None, None, None, 0, 0, 0, 0, None, None, None)
+train_epoch_batched = eqx.filter_jit(eqx.filter_vmap(epoch_step, in_axes=_MEMBER))
+evaluate_batched = eqx.filter_jit(eqx.filter_vmap(evaluate, in_axes=(0, None, None, None)))

@@ -1,0 +1,38 @@
+"""Plain result records: what a run produced, ready for JSON and for Optuna attributes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Status = Literal["completed", "diverged", "stopped"]
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    """1-based, as a researcher counts epochs."""
+    value: float | None
+    """The task's metric on the test set (None once the run has diverged)."""
+    energy_per_layer: list[float]
+    seconds: float
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    task: str
+    algorithm: str
+    params: dict[str, Any]
+    seed: int
+    metric: str
+    direction: str
+    status: Status = "completed"
+    value: float | None = None
+    best_value: float | None = None
+    reason: str | None = None
+    history: list[EpochRecord] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,252 @@
+"""The core's entry point: task + algorithm + hyperparameters in, a result record out.
+
+``train`` runs one configuration; ``train_batched`` runs K configurations that share
+their structure (everything but the traced hyperparameters) in one vmapped program,
+each member reporting, stopping and diverging on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from pcsearch.algorithms import Algorithm, make_algorithm
+from pcsearch.catalogue import TaskInfo, task_info
+from pcsearch.compile_cache import enable_compilation_cache
+from pcsearch.data import load_dataset
+from pcsearch.errors import PCSearchError
+from pcsearch.hyperparams import TRACED_NAMES, TracedHyperparameters
+from pcsearch.models import build_mlp
+from pcsearch.optim import WeightOptimizer
+from pcsearch.params import resolve
+from pcsearch.training.environment import environment
+from pcsearch.training.epoch import (
+    evaluate_batched,
+    evaluate_jit,
+    init_opt_state,
+    train_epoch,
+    train_epoch_batched,
+)
+from pcsearch.training.records import EpochRecord, RunResult
+
+EpochCallback = Callable[[EpochRecord], bool | None]
+"""Called after every epoch; a truthy return stops the run (e.g. a pruner's verdict)."""
+
+
+@dataclass(frozen=True)
+class DeviceData:
+    x_train: jax.Array
+    y_train: jax.Array
+    """One-hot."""
+    x_test: jax.Array
+    labels_test: jax.Array
+    num_classes: int
+
+
+@cache
+def _device_data(dataset: str, data_dir: str | None) -> DeviceData:
+    d = load_dataset(dataset, data_dir)
+    return DeviceData(
+        x_train=jnp.asarray(d.x_train, jnp.float32),
+        y_train=jax.nn.one_hot(jnp.asarray(d.y_train), d.num_classes, dtype=jnp.float32),
+        x_test=jnp.asarray(d.x_test, jnp.float32),
+        labels_test=jnp.asarray(d.y_test, jnp.int32),
+        num_classes=d.num_classes,
+    )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything about a run that is fixed at compile time, plus the data."""
+
+    task: TaskInfo
+    algorithm_name: str
+    params: dict[str, Any]
+    algorithm: Algorithm
+    weight_optimizer: WeightOptimizer
+    data: DeviceData
+
+    @property
+    def top_k(self) -> int:
+        return 5 if self.data.num_classes > 10 else 1
+
+    def new_model_and_state(self, seed: int):
+        init_key, run_key = jax.random.split(jax.random.PRNGKey(seed))
+        model = build_mlp(self.params, self.data.x_train.shape[1], self.data.num_classes, init_key)
+        hp = TracedHyperparameters.from_params(self.params)
+        return model, init_opt_state(self.weight_optimizer, model, hp), hp, run_key
+
+
+def make_plan(
+    task: str, algorithm: str, overrides: Mapping[str, Any] | None, data_dir: str | Path | None
+) -> Plan:
+    enable_compilation_cache()
+    info = task_info(task)
+    params = resolve(task, algorithm, overrides)
+    algo = make_algorithm(algorithm, params)
+    data = _device_data(info.dataset, None if data_dir is None else str(data_dir))
+    batches = data.x_train.shape[0] // params["batch_size"]
+    if batches == 0:
+        raise PCSearchError(
+            f"batch_size={params['batch_size']} is larger than the training set of {task} "
+            f"({data.x_train.shape[0]} examples); choose a smaller batch_size"
+        )
+    total = params["epochs"] * batches * algo.weight_updates_per_batch()
+    return Plan(
+        info, algorithm, params, algo, WeightOptimizer(params["weight_optimizer"], total), data
+    )
+
+
+def _finish_epoch(
+    result: RunResult, epoch: int, energies: np.ndarray, metrics: dict[str, float], seconds: float
+) -> EpochRecord:
+    """Append the epoch's record; mark the run diverged on non-finite energies or weights."""
+    finite = bool(np.all(np.isfinite(energies))) and metrics.pop("finite") > 0
+    value = metrics.pop(result.metric) if finite else None
+    record = EpochRecord(
+        epoch + 1, value, [float(e) for e in energies], seconds, metrics if finite else {}
+    )
+    result.history.append(record)
+    if not finite:
+        result.status, result.value = "diverged", None
+        result.reason = f"diverged at epoch {epoch + 1}: non-finite energy or weights"
+    else:
+        result.value = value
+        better = max if result.direction == "maximize" else min
+        result.best_value = value if result.best_value is None else better(result.best_value, value)
+    return record
+
+
+def _new_result(plan: Plan, seed: int, params: dict[str, Any]) -> RunResult:
+    return RunResult(
+        task=plan.task.name,
+        algorithm=plan.algorithm_name,
+        params=params,
+        seed=seed,
+        metric=plan.task.metric,
+        direction=plan.task.direction,
+        environment=environment(),
+    )
+
+
+def train(
+    task: str,
+    algorithm: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    data_dir: str | Path | None = None,
+    on_epoch: EpochCallback | None = None,
+) -> RunResult:
+    """Train one configuration; ``params`` are overrides of the task's defaults."""
+    plan = make_plan(task, algorithm, params, data_dir)
+    model, opt_state, hp, run_key = plan.new_model_and_state(seed)
+    result = _new_result(plan, seed, plan.params)
+    d = plan.data
+    for epoch in range(plan.params["epochs"]):
+        start = time.perf_counter()
+        model, opt_state, energies = train_epoch(
+            plan.algorithm,
+            plan.weight_optimizer,
+            plan.params["batch_size"],
+            model,
+            opt_state,
+            hp,
+            jax.random.fold_in(run_key, epoch),
+            jnp.int32(epoch),
+            d.x_train,
+            d.y_train,
+        )
+        energies = np.asarray(energies)
+        seconds = time.perf_counter() - start
+        metrics = evaluate_jit(model, d.x_test, d.labels_test, plan.top_k)
+        record = _finish_epoch(result, epoch, energies, _floats(metrics), seconds)
+        if result.status == "diverged":
+            break
+        if on_epoch is not None and on_epoch(record):
+            result.status, result.reason = "stopped", f"stopped after epoch {epoch + 1}"
+            break
+    return result
+
+
+def _floats(metrics: Mapping[str, jax.Array]) -> dict[str, float]:
+    return {k: float(v) for k, v in metrics.items()}
+
+
+def structural_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k not in TRACED_NAMES}
+
+
+def train_batched(
+    task: str,
+    algorithm: str,
+    members: Sequence[Mapping[str, Any]],
+    *,
+    seeds: Sequence[int] | None = None,
+    data_dir: str | Path | None = None,
+    on_epoch: Callable[[int, EpochRecord], bool | None] | None = None,
+) -> list[RunResult]:
+    """Train K configurations together; they must differ only in traced hyperparameters.
+
+    ``on_epoch(member, record)`` returning truthy stops that member alone. A member's
+    results equal its own ``train`` run with the same seed, up to float tolerance.
+    """
+    if not members:
+        raise PCSearchError("train_batched needs at least one member configuration")
+    seeds = list(seeds) if seeds is not None else list(range(len(members)))
+    if len(seeds) != len(members):
+        raise PCSearchError(f"got {len(seeds)} seeds for {len(members)} members; give one each")
+    plans = [make_plan(task, algorithm, m, data_dir) for m in members]
+    shared = structural_params(plans[0].params)
+    for i, p in enumerate(plans[1:], start=1):
+        differing = sorted(k for k, v in structural_params(p.params).items() if shared[k] != v)
+        if differing:
+            raise PCSearchError(
+                f"member {i} differs from member 0 in structural hyperparameters {differing}; "
+                f"batched members may differ only in {', '.join(TRACED_NAMES)}"
+            )
+    plan = plans[0]
+    starts = [p.new_model_and_state(s) for p, s in zip(plans, seeds, strict=True)]
+    model, opt_state, hp, run_keys = jax.tree.map(lambda *xs: jnp.stack(xs), *starts)
+    results = [_new_result(plan, s, p.params) for p, s in zip(plans, seeds, strict=True)]
+    active = [True] * len(members)
+    d = plan.data
+    for epoch in range(plan.params["epochs"]):
+        start = time.perf_counter()
+        keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(run_keys, epoch)
+        model, opt_state, energies = train_epoch_batched(
+            plan.algorithm,
+            plan.weight_optimizer,
+            plan.params["batch_size"],
+            model,
+            opt_state,
+            hp,
+            keys,
+            jnp.int32(epoch),
+            d.x_train,
+            d.y_train,
+        )
+        energies = np.asarray(energies)
+        seconds = time.perf_counter() - start
+        metrics = evaluate_batched(model, d.x_test, d.labels_test, plan.top_k)
+        for i, result in enumerate(results):
+            if not active[i]:
+                continue
+            member_metrics = {k: float(v[i]) for k, v in metrics.items()}
+            record = _finish_epoch(result, epoch, energies[i], member_metrics, seconds)
+            if result.status == "diverged":
+                active[i] = False
+            elif on_epoch is not None and on_epoch(i, record):
+                result.status, result.reason = "stopped", f"stopped after epoch {epoch + 1}"
+                active[i] = False
+        if not any(active):
+            break
+    return results
