@@ -66,9 +66,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", dest="batch_size", type=int)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a hyperparameter, e.g. --set state_lr=0.02 (repeatable)")
-    p.add_argument("--data-dir", help="folder holding <dataset>/ files (default: "
-                   "$PCSEARCH_DATA_DIR or ~/.cache/pcsearch/data)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a hyperparameter, e.g. --set state_lr=0.02 (repeatable)",
+    )
+    p.add_argument(
+        "--data-dir",
+        help="folder holding <dataset>/ files (default: "
+        "$PCSEARCH_DATA_DIR or ~/.cache/pcsearch/data)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(handler=run)

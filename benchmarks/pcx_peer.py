@@ -1,0 +1,281 @@
+"""The peer in ``epoch_time.py``: the same PC-SE network trained the idiomatic pcx 0.6.3 way.
+
+Runs under the peer's own interpreter (a virtualenv with pcx 0.6.3), so it imports only
+pcx, JAX, Equinox, Optax and NumPy, never pcsearch. pcx's idiom is one jitted call per
+batch from a Python loop, with the T inference steps unrolled inside that call; that is
+what is timed here, against pcsearch's one compiled program per epoch.
+
+The network matches pcsearch's exactly: vode l holds the pre-activation of layer l, layer
+l+1 predicts it from act(h_l) (no activation on the input), squared-error energies, the
+output vode clamped to the one-hot label, forward initialisation, per-example state
+gradients (energy summed over the batch), weight gradients averaged over the batch, SGD
+with momentum on the states, AdamW on the weights with the paper's warmup-cosine schedule.
+
+Prints one line ``RESULT {json}`` with per-epoch seconds, test accuracy and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx_gz(path: Path) -> np.ndarray:
+    """Parse one gzip IDX file (kept here so the peer needs nothing from pcsearch)."""
+    raw = gzip.decompress(path.read_bytes())
+    if raw[0] != 0 or raw[1] != 0:
+        raise ValueError(f"{path}: not an IDX file (bad magic)")
+    dtype, ndim = IDX_DTYPES[raw[2]], raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(shape)
+
+
+def load_mnist(data_dir: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MNIST normalised as in the paper: (x/255 - 0.5)/0.5, flattened to [N, 784]."""
+    folder = data_dir / "mnist"
+
+    def split(prefix: str) -> tuple[np.ndarray, np.ndarray]:
+        images = read_idx_gz(folder / f"{prefix}-images-idx3-ubyte.gz")
+        labels = read_idx_gz(folder / f"{prefix}-labels-idx1-ubyte.gz")
+        x = (images.reshape(len(images), -1).astype(np.float32) / 255.0 - 0.5) / 0.5
+        return x.astype(np.float32), labels.astype(np.int32)
+
+    x_train, y_train = split("train")
+    x_test, y_test = split("t10k")
+    return x_train, y_train, x_test, y_test
+
+
+def load_npz(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A split written by the main script, so both sides train on the very same examples."""
+    with np.load(path) as d:
+        return (
+            d["x_train"].astype(np.float32),
+            d["y_train"].astype(np.int32),
+            d["x_test"].astype(np.float32),
+            d["y_test"].astype(np.int32),
+        )
+
+
+def activation(name: str) -> Callable:
+    import jax
+
+    table = {
+        "gelu": jax.nn.gelu,
+        "relu": jax.nn.relu,
+        "leaky_relu": jax.nn.leaky_relu,
+        "tanh": jax.numpy.tanh,
+        "silu": jax.nn.silu,
+    }
+    return table[name]
+
+
+def weight_schedule(lr: float, total_updates: int) -> Callable:
+    """The paper's schedule: lr, peaking at 1.1 lr after 10% of the updates, ending at 0.1 lr."""
+    import optax
+
+    warmup = max(1, int(0.1 * total_updates))
+    return optax.warmup_cosine_decay_schedule(
+        init_value=lr,
+        peak_value=1.1 * lr,
+        warmup_steps=warmup,
+        decay_steps=max(warmup + 1, total_updates),
+        end_value=0.1 * lr,
+    )
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Train and time every epoch; returns the record that is printed as JSON."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+    import pcx
+    import pcx.functional as pxf
+    import pcx.nn as pxnn
+    import pcx.predictive_coding as pxc
+    import pcx.utils as pxu
+
+    if args.npz:
+        x_train, y_train, x_test, y_test = load_npz(Path(args.npz))
+    else:
+        x_train, y_train, x_test, y_test = load_mnist(Path(args.data_dir))
+    classes = int(max(y_train.max(), y_test.max())) + 1
+    y_train_1h = np.eye(classes, dtype=np.float32)[y_train]
+    sizes = [x_train.shape[1]] + [args.hidden_width] * args.hidden_layers + [classes]
+    act = activation(args.activation)
+    pcx.RKG.seed(args.seed)
+
+    class Net(pxc.EnergyModule):
+        """One vode per predicted layer; vode l holds the pre-activation of layer l."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.act = pcx.static(act)
+            self.layers = [pxnn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
+            self.vodes = [pxc.Vode() for _ in sizes[1:]]
+            self.vodes[-1].h.frozen = True  # the output is clamped to the label
+
+        def __call__(self, x: jax.Array, y: jax.Array | None = None) -> jax.Array:
+            h = x
+            for index, (layer, vode) in enumerate(zip(self.layers, self.vodes, strict=True)):
+                h = vode(layer(h if index == 0 else self.act(h)))
+            if y is not None:
+                self.vodes[-1].set("h", y)
+            return self.vodes[-1].get("u")
+
+    per_example = pxu.M(pxc.VodeParam | pxc.VodeParam.Cache).to((None, 0))
+
+    @pxf.vmap(per_example, in_axes=(0, 0), out_axes=0)
+    def forward(x, y, *, model):
+        return model(x, y)
+
+    @pxf.vmap(per_example, in_axes=(0,), out_axes=(None, 0), axis_name="batch")
+    def energy(x, *, model):
+        prediction = model(x, None)
+        return jax.lax.psum(model.energy(), "batch"), prediction
+
+    def free_states() -> pxu.M:
+        """A new mask each time: ``M.to`` changes the mask it is called on."""
+        return pxu.M_hasnot(pxc.VodeParam, frozen=True)
+
+    inference_grad = pxf.value_and_grad(free_states().to([False, True]), has_aux=True)(energy)
+    learning_grad = pxf.value_and_grad(pxu.M(pxnn.LayerParam).to([False, True]), has_aux=True)(
+        energy
+    )
+
+    @pxf.jit(static_argnums=0)
+    def train_on_batch(T: int, x, y, *, model, optim_w, optim_h):
+        model.train()
+        with pxu.step(model, pxc.STATUS.INIT, clear_params=pxc.VodeParam.Cache):
+            forward(x, y, model=model)
+        optim_h.init(free_states()(model))
+        for _ in range(T):
+            with pxu.step(model, clear_params=pxc.VodeParam.Cache):
+                _, grads = inference_grad(x, model=model)
+            optim_h.step(model, grads["model"])
+        optim_h.clear()
+        with pxu.step(model, clear_params=pxc.VodeParam.Cache):
+            (e, _), grads = learning_grad(x, model=model)
+        optim_w.step(model, grads["model"], scale_by=1.0 / x.shape[0])
+        return e
+
+    @pxf.jit()
+    def predict_batch(x, *, model):
+        model.eval()
+        with pxu.step(model, pxc.STATUS.INIT, clear_params=pxc.VodeParam.Cache):
+            return jnp.argmax(forward(x, None, model=model), axis=-1)
+
+    model = Net()
+    batch = args.batch_size
+    # Give the vodes their batch shape before the optimisers see the model, as pcx expects.
+    with pxu.step(model, pxc.STATUS.INIT, clear_params=pxc.VodeParam.Cache):
+        forward(jnp.zeros((batch, sizes[0])), None, model=model)
+    batches = len(x_train) // batch
+    total = args.epochs * batches
+    optim_h = pxu.Optim(lambda: optax.sgd(args.state_lr, momentum=args.state_momentum))
+    optim_w = pxu.Optim(
+        lambda: optax.adamw(weight_schedule(args.weight_lr, total), weight_decay=args.weight_decay),
+        pxu.M(pxnn.LayerParam)(model),
+    )
+
+    def accuracy() -> float:
+        """Test accuracy in batches of the training shape, so nothing recompiles."""
+        correct = 0
+        for start in range(0, len(x_test), batch):
+            xb = x_test[start : start + batch]
+            valid = len(xb)
+            if valid < batch:
+                xb = np.concatenate([xb, np.zeros((batch - valid, xb.shape[1]), np.float32)])
+            predicted = np.asarray(predict_batch(xb, model=model))[:valid]
+            correct += int(np.sum(predicted == y_test[start : start + valid]))
+        return correct / len(x_test)
+
+    rng = np.random.default_rng(args.seed)
+    seconds: list[float] = []
+    accuracies: list[float] = []
+    energies: list[float] = []
+    for _ in range(args.epochs):
+        start = time.perf_counter()
+        order = rng.permutation(len(x_train))[: batches * batch].reshape(batches, batch)
+        e = None
+        for index in order:
+            e = train_on_batch(
+                args.T,
+                x_train[index],
+                y_train_1h[index],
+                model=model,
+                optim_w=optim_w,
+                optim_h=optim_h,
+            )
+        jax.block_until_ready((e, jax.tree.leaves(model)))
+        seconds.append(time.perf_counter() - start)
+        energies.append(float(e))
+        accuracies.append(accuracy())
+    device = jax.devices()[0]
+    return {
+        "runner": "pcx PC",
+        "epoch_seconds": seconds,
+        "accuracy": accuracies,
+        "final_energy": energies,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "versions": {
+            "pcx": _version("pcx"),
+            "jax": jax.__version__,
+            "equinox": _version("equinox"),
+            "optax": optax.__version__,
+        },
+        "device": f"{device.platform}:{getattr(device, 'device_kind', 'unknown')}",
+        "python": sys.version.split()[0],
+    }
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="import pcx, print versions, exit")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--data-dir", help="folder holding mnist/ (gzip IDX files)")
+    source.add_argument("--npz", help="x_train, y_train, x_test, y_test written by the caller")
+    parser.add_argument("--hidden-width", type=int, default=128)
+    parser.add_argument("--hidden-layers", type=int, default=3)
+    parser.add_argument("--activation", default="gelu")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--T", type=int, default=8)
+    parser.add_argument("--state-lr", type=float, default=0.0105)
+    parser.add_argument("--state-momentum", type=float, default=0.65)
+    parser.add_argument("--weight-lr", type=float, default=2.97e-4)
+    parser.add_argument("--weight-decay", type=float, default=3.55e-4)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.check:
+        import jax
+        import pcx  # noqa: F401
+
+        print("RESULT " + json.dumps({"pcx": _version("pcx"), "jax": jax.__version__}))
+        return 0
+    if not args.npz and not args.data_dir:
+        parser.error("give --data-dir (MNIST) or --npz")
+    print("RESULT " + json.dumps(run(args)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

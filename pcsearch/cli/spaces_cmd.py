@@ -1,0 +1,27 @@
+"""``pcsearch spaces``: the paper's search spaces, listed or shown as JSON."""
+
+from __future__ import annotations
+
+import argparse
+
+from search_spaces import get_space, list_spaces
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "show":
+        if not args.name:
+            raise SystemExit("pcsearch spaces show: give a space name, see `pcsearch spaces`")
+        print(get_space(args.name).to_json())
+        return 0
+    spaces = list_spaces()
+    width = max(len(s.ref) for s in spaces)
+    for s in spaces:
+        print(f"{s.ref:<{width}}  {s.kind:<8}  {', '.join(s.algorithms):<24}  {s.source}")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("spaces", help="list the search spaces, or show one as JSON")
+    p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    p.add_argument("name", nargs="?", help="a space name (name or name@version)")
+    p.set_defaults(handler=run)
