@@ -66,6 +66,25 @@ def load_npz(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
         )
 
 
+def load_digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits split as pcsearch splits it: half held out, stratified, seed 0.
+
+    Pixels 0..16 go to [-1, 1] like MNIST. Needs scikit-learn in the peer's environment;
+    the main script passes ``--npz`` instead when it is missing.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    bunch = load_digits()
+    x = (bunch.data / 16.0 - 0.5) / 0.5
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        x, bunch.target, test_size=0.5, random_state=0, stratify=bunch.target
+    )
+    as_x = lambda a: np.asarray(a, np.float32)
+    as_y = lambda a: np.asarray(a, np.int32)
+    return as_x(x_tr), as_y(y_tr), as_x(x_te), as_y(y_te)
+
+
 def activation(name: str) -> Callable:
     import jax
 
@@ -106,6 +125,8 @@ def run(args: argparse.Namespace) -> dict:
 
     if args.npz:
         x_train, y_train, x_test, y_test = load_npz(Path(args.npz))
+    elif args.dataset == "digits":
+        x_train, y_train, x_test, y_test = load_digits_split()
     else:
         x_train, y_train, x_test, y_test = load_mnist(Path(args.data_dir))
     classes = int(max(y_train.max(), y_test.max())) + 1
@@ -250,9 +271,9 @@ def _version(package: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="import pcx, print versions, exit")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--data-dir", help="folder holding mnist/ (gzip IDX files)")
-    source.add_argument("--npz", help="x_train, y_train, x_test, y_test written by the caller")
+    parser.add_argument("--dataset", choices=("mnist", "digits"), default="mnist")
+    parser.add_argument("--data-dir", help="folder holding mnist/ (gzip IDX files)")
+    parser.add_argument("--npz", help="x_train, y_train, x_test, y_test; overrides --dataset")
     parser.add_argument("--hidden-width", type=int, default=128)
     parser.add_argument("--hidden-layers", type=int, default=3)
     parser.add_argument("--activation", default="gelu")
@@ -269,10 +290,18 @@ def main(argv: list[str] | None = None) -> int:
         import jax
         import pcx  # noqa: F401
 
-        print("RESULT " + json.dumps({"pcx": _version("pcx"), "jax": jax.__version__}))
+        try:
+            import sklearn  # noqa: F401
+
+            has_sklearn = True
+        except ImportError:
+            has_sklearn = False
+        info = {"pcx": _version("pcx"), "jax": jax.__version__, "sklearn": has_sklearn}
+        info["python"] = sys.version.split()[0]
+        print("RESULT " + json.dumps(info))
         return 0
-    if not args.npz and not args.data_dir:
-        parser.error("give --data-dir (MNIST) or --npz")
+    if not args.npz and args.dataset == "mnist" and not args.data_dir:
+        parser.error("MNIST needs --data-dir (the folder holding mnist/)")
     print("RESULT " + json.dumps(run(args)), flush=True)
     return 0
 

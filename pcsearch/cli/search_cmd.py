@@ -119,7 +119,7 @@ class Progress:
         line = f"{state} | {elapsed:.0f}s, ETA {eta}"
         if self.tty:
             sys.stderr.write("\r" + line.ljust(len(self.last)) + ("\n" if final else ""))
-        elif state != self.last_state or final:
+        elif state != self.last_state:
             sys.stderr.write(line + "\n")
         sys.stderr.flush()
         self.last, self.last_state = line, state
@@ -131,7 +131,10 @@ def report(study: optuna.Study, url: str) -> str:
         return f"no completed trial yet\ndashboard: {dashboard_command(url)}"
     best = study.best_trial
     lines = [f"best value: {best.value:.4f} (trial {best.number})", "best parameters:"]
-    lines += [f"  {k} = {v}" for k, v in best.params.items()]
+    lines += [
+        f"  {k} = {v:.6g}" if isinstance(v, float) else f"  {k} = {v}"
+        for k, v in best.params.items()
+    ]
     lines.append(f"dashboard: {dashboard_command(url)}")
     return "\n".join(lines)
 

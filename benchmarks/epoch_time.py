@@ -1,0 +1,618 @@
+"""Epoch wall time: pcsearch PC, pcsearch BP and pcx 0.6.3 PC (the paper's own library).
+
+Two settings: (a) the paper's MNIST setting (784-128-128-128-10, gelu, batch 128, T=8,
+PC-SE), where compute dominates, and (b) scikit-learn digits (64-64-64-10, batch 32, T=8),
+where per-batch overhead dominates. Every measured run is its own subprocess, so peak
+memory is per run and no run inherits another's compiled programs; each pcsearch run gets
+a fresh persistent compilation cache, so its first epoch honestly includes compilation.
+pcx runs under the peer's interpreter (``--peer-python``) via ``benchmarks/pcx_peer.py``.
+
+A last section checks compile reuse: two pcsearch runs in one process that differ only in
+traced hyperparameters, then a new process with a third set on the same cache directory.
+
+Usage::
+
+    .venv/bin/python benchmarks/epoch_time.py --peer-python /path/to/pcx-venv/bin/python
+    .venv/bin/python benchmarks/epoch_time.py --quick --settings b
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+PEER_SCRIPT = REPO / "benchmarks" / "pcx_peer.py"
+DEFAULT_PEER_VENV = REPO / ".venv-pcx"
+RESULT_PREFIX = "RESULT "
+PEER_PACKAGES = ("pcx==0.6.3", "scikit-learn")
+
+# Traced hyperparameters for the compile-reuse check: three distinct sets, same structure.
+REUSE_VALUES: tuple[dict[str, float], ...] = (
+    {"state_lr": 0.01, "state_momentum": 0.5, "weight_lr": 1e-3, "weight_decay": 1e-4},
+    {"state_lr": 0.02, "state_momentum": 0.7, "weight_lr": 5e-4, "weight_decay": 3e-4},
+    {"state_lr": 0.005, "state_momentum": 0.3, "weight_lr": 2e-3, "weight_decay": 1e-5},
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One benchmark setting: a pcsearch task and the structure both libraries train."""
+
+    key: str
+    title: str
+    task: str
+    dataset: str
+    hidden_width: int
+    hidden_layers: int
+    batch_size: int
+    T: int
+    epochs: int
+    targets: dict[str, float] = field(default_factory=dict)
+    """Issue targets: minimum pcx/pcsearch speed-up, maximum PC/BP ratio."""
+
+    def overrides(self, algorithm: str) -> dict[str, Any]:
+        """pcsearch overrides; everything else comes from the task's paper defaults."""
+        values: dict[str, Any] = {
+            "batch_size": self.batch_size,
+            "epochs": self.epochs,
+            "hidden_width": self.hidden_width,
+            "hidden_layers": self.hidden_layers,
+            "activation": "gelu",
+        }
+        if algorithm.startswith("pc"):
+            values["T"] = self.T
+        return values
+
+
+def make_settings(epochs_a: int, epochs_b: int) -> dict[str, Setting]:
+    return {
+        "a": Setting(
+            "a",
+            "(a) MNIST 784-128-128-128-10, gelu, batch 128, T=8, PC-SE",
+            "mlp-mnist",
+            "mnist",
+            128,
+            3,
+            128,
+            8,
+            epochs_a,
+            {"speedup": 1.3, "pc_bp": 4.0},
+        ),
+        "b": Setting(
+            "b",
+            "(b) digits 64-64-64-10, gelu, batch 32, T=8, PC-SE",
+            "mlp-digits",
+            "digits",
+            64,
+            2,
+            32,
+            8,
+            epochs_b,
+            {"speedup": 3.0},
+        ),
+    }
+
+
+# ------------------------------------------------------------------------- the worker
+
+
+def worker(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run pcsearch ``train`` once per entry of ``spec["runs"]``, in this one process.
+
+    Runs in a child process started by the parent; its printed record is the measurement.
+    """
+    import jax
+
+    from pcsearch.training import train
+    from pcsearch.training.environment import environment
+
+    runs = []
+    for overrides in spec["runs"]:
+        result = train(
+            spec["task"], spec["algorithm"], overrides, seed=spec["seed"], data_dir=spec["data_dir"]
+        )
+        runs.append(
+            {
+                "epoch_seconds": [r.seconds for r in result.history],
+                "accuracy": [r.value for r in result.history],
+                "status": result.status,
+            }
+        )
+    env = environment()
+    return {
+        "runs": runs,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "versions": {k: env[k] for k in ("pcsearch", "jax", "jaxlib", "equinox", "optax")},
+        "device": env["device"],
+        "jax_backend": jax.default_backend(),
+    }
+
+
+# ------------------------------------------------------------------------- the parent
+
+
+@dataclass
+class Measured:
+    """What one subprocess reported, plus its wall time as the parent saw it."""
+
+    epoch_seconds: list[float]
+    accuracy: list[float | None]
+    peak_rss_mb: float
+    process_seconds: float
+    info: dict[str, Any]
+
+
+class RunFailed(RuntimeError):
+    pass
+
+
+def child_env(cache_dir: Path | None) -> dict[str, str]:
+    """The parent's environment, minus anything that would share compiled programs."""
+    env = dict(os.environ)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    if cache_dir is not None:
+        env["PCSEARCH_CACHE_DIR"] = str(cache_dir)
+    return env
+
+
+def run_child(command: list[str], env: dict[str, str], timeout: float) -> tuple[dict, float]:
+    """Run a child, return its ``RESULT`` record and wall seconds; raise with its stderr tail."""
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(
+            command, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as err:
+        raise RunFailed(f"timed out after {timeout:.0f} s: {' '.join(command[:3])} ...") from err
+    seconds = time.perf_counter() - start
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith(RESULT_PREFIX)]
+    if done.returncode != 0 or not lines:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+        raise RunFailed(f"exit code {done.returncode}: {' '.join(command[:3])} ...\n{tail}")
+    return json.loads(lines[-1][len(RESULT_PREFIX) :]), seconds
+
+
+def run_pcsearch(
+    task: str,
+    algorithm: str,
+    runs: list[dict[str, Any]],
+    data_dir: Path,
+    cache_dir: Path,
+    seed: int,
+    timeout: float,
+) -> tuple[dict, float]:
+    spec = {
+        "task": task,
+        "algorithm": algorithm,
+        "runs": runs,
+        "data_dir": str(data_dir),
+        "seed": seed,
+    }
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+    return run_child(command, child_env(cache_dir), timeout)
+
+
+def measure_pcsearch(
+    setting: Setting, algorithm: str, data_dir: Path, cache_dir: Path, seed: int, timeout: float
+) -> Measured:
+    record, seconds = run_pcsearch(
+        setting.task, algorithm, [setting.overrides(algorithm)], data_dir, cache_dir, seed, timeout
+    )
+    run = record["runs"][0]
+    return Measured(run["epoch_seconds"], run["accuracy"], record["peak_rss_mb"], seconds, record)
+
+
+def peer_args(setting: Setting, params: dict[str, Any], data: list[str]) -> list[str]:
+    """Peer flags from pcsearch's resolved hyperparameters, so both sides train the same."""
+    return [
+        *data,
+        "--hidden-width",
+        str(setting.hidden_width),
+        "--hidden-layers",
+        str(setting.hidden_layers),
+        "--activation",
+        str(params["activation"]),
+        "--batch-size",
+        str(setting.batch_size),
+        "--T",
+        str(setting.T),
+        "--state-lr",
+        repr(params["state_lr"]),
+        "--state-momentum",
+        repr(params["state_momentum"]),
+        "--weight-lr",
+        repr(params["weight_lr"]),
+        "--weight-decay",
+        repr(params["weight_decay"]),
+        "--epochs",
+        str(setting.epochs),
+    ]
+
+
+def measure_peer(
+    peer_python: Path, setting: Setting, data: list[str], seed: int, timeout: float
+) -> Measured:
+    from pcsearch.params import resolve
+
+    params = resolve(setting.task, "pc-se", setting.overrides("pc-se"))
+    command = [str(peer_python), str(PEER_SCRIPT), *peer_args(setting, params, data)]
+    record, seconds = run_child(command + ["--seed", str(seed)], child_env(None), timeout)
+    return Measured(
+        record["epoch_seconds"], record["accuracy"], record["peak_rss_mb"], seconds, record
+    )
+
+
+def check_peer(peer_python: Path) -> tuple[dict | None, str]:
+    """The peer's versions, or None and why it cannot run."""
+    if not peer_python.exists():
+        return None, f"{peer_python} does not exist (pass --peer-python or --create-peer-venv)"
+    try:
+        info, _ = run_child(
+            [str(peer_python), str(PEER_SCRIPT), "--check"], child_env(None), timeout=300
+        )
+    except (RunFailed, OSError) as err:
+        return None, f"{peer_python} cannot import pcx: {str(err).splitlines()[-1]}"
+    if info.get("pcx") != "0.6.3":
+        print(f"note: peer has pcx {info.get('pcx')}, not 0.6.3")
+    return info, ""
+
+
+def create_peer_venv(target: Path) -> Path:
+    """Make ``target`` a Python 3.11 virtualenv with pcx 0.6.3 (pcx's supported Python)."""
+    if sys.version_info[:2] == (3, 11):
+        base = sys.executable
+    else:
+        found = shutil.which("python3.11")
+        if found is None:
+            raise RunFailed("python3.11 not found on PATH; pcx 0.6.3 needs Python 3.11")
+        base = found
+    print(f"creating {target} with {base} and installing {' '.join(PEER_PACKAGES)} ...")
+    subprocess.run([base, "-m", "venv", str(target)], check=True)
+    python = target / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True)
+    return python
+
+
+# ------------------------------------------------------------------------- reporting
+
+
+@dataclass
+class Row:
+    runner: str
+    first: float | None
+    steady: float | None
+    steady_low: float | None
+    steady_high: float | None
+    accuracy: float | None
+    peak_mb: float | None
+    process: float | None
+    note: str = ""
+
+
+def summarise(runner: str, measured: list[Measured]) -> Row:
+    """First epoch: median over repeats; steady: median of every later epoch of every repeat."""
+    firsts = [m.epoch_seconds[0] for m in measured if m.epoch_seconds]
+    later = [s for m in measured for s in m.epoch_seconds[1:]]
+    accs = [m.accuracy[-1] for m in measured if m.accuracy and m.accuracy[-1] is not None]
+    return Row(
+        runner,
+        statistics.median(firsts) if firsts else None,
+        statistics.median(later) if later else None,
+        min(later) if later else None,
+        max(later) if later else None,
+        statistics.median(accs) if accs else None,
+        max(m.peak_rss_mb for m in measured),
+        statistics.median(m.process_seconds for m in measured),
+    )
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def format_table(rows: list[Row]) -> str:
+    header = (
+        f"{'runner':<13} {'first epoch s':>13} {'steady s/epoch':>15} {'steady range':>17} "
+        f"{'test acc':>9} {'peak MB':>8} {'process s':>9}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        if r.note:
+            lines.append(f"{r.runner:<13} {r.note}")
+            continue
+        spread = "n/a" if r.steady_low is None else f"{r.steady_low:.4f}-{r.steady_high:.4f}"
+        acc = "n/a" if r.accuracy is None else f"{100 * r.accuracy:.2f}%"
+        lines.append(
+            f"{r.runner:<13} {_num(r.first, '.3f'):>13} {_num(r.steady, '.4f'):>15} "
+            f"{spread:>17} {acc:>9} {_num(r.peak_mb, '.0f'):>8} {_num(r.process, '.1f'):>9}"
+        )
+    return "\n".join(lines)
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or denominator is None or denominator <= 0:
+        return None
+    return numerator / denominator
+
+
+def verdict(value: float | None, target: float | None, at_least: bool) -> str:
+    if value is None or target is None:
+        return ""
+    met = value >= target if at_least else value <= target
+    sign = ">=" if at_least else "<="
+    return f"  (target {sign} {target:g}: {'met' if met else 'MISSED'})"
+
+
+def format_ratios(setting: Setting, rows: dict[str, Row]) -> str:
+    pc, bp, peer = rows.get("pcsearch PC"), rows.get("pcsearch BP"), rows.get("pcx PC")
+    lines = []
+    if peer is not None and pc is not None and not peer.note:
+        speedup = ratio(peer.steady, pc.steady)
+        lines.append(
+            f"pcx/pcsearch (PC), steady epoch: {_num(speedup, '.2f')}x"
+            + verdict(speedup, setting.targets.get("speedup"), at_least=True)
+        )
+        lines.append(
+            f"pcx/pcsearch (PC), first epoch:  {_num(ratio(peer.first, pc.first), '.2f')}x"
+        )
+    else:
+        lines.append("pcx/pcsearch (PC): n/a (peer unavailable)")
+    if pc is not None and bp is not None:
+        pc_bp = ratio(pc.steady, bp.steady)
+        lines.append(
+            f"pcsearch PC/BP, steady epoch:    {_num(pc_bp, '.2f')}"
+            + verdict(pc_bp, setting.targets.get("pc_bp"), at_least=False)
+        )
+    return "\n".join(lines)
+
+
+def machine_lines(peer_info: dict | None) -> list[str]:
+    import jax
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    device = jax.devices()[0]
+    lines = [
+        f"platform: {platform.platform()}  python {platform.python_version()}",
+        f"cpu: {cpu}; {os.cpu_count()} cores ({usable} usable by this process)",
+        f"pcsearch side: jax {jax.__version__}, device {device.platform}:{device.device_kind}",
+    ]
+    if peer_info is not None:
+        lines.append(
+            f"pcx side: pcx {peer_info.get('pcx')}, jax {peer_info.get('jax')}, "
+            f"python {peer_info.get('python')}"
+        )
+    return lines
+
+
+# ------------------------------------------------------------------------- sections
+
+
+def run_setting(
+    setting: Setting,
+    args: argparse.Namespace,
+    peer_python: Path | None,
+    peer_info: dict | None,
+    cache_root: Path,
+    scratch: Path,
+) -> None:
+    print(f"\n=== Setting {setting.title}, {setting.epochs} epochs, repeats {args.repeats} ===")
+    data_dir = Path(args.data_dir)
+    if setting.dataset == "mnist" and not (data_dir / "mnist").is_dir():
+        print(f"skipped: no mnist/ folder under {data_dir} (pass --data-dir)")
+        return
+    peer_data = ["--data-dir", str(data_dir)]
+    if setting.dataset == "digits":
+        if peer_info is not None and peer_info.get("sklearn"):
+            peer_data = ["--dataset", "digits"]
+        else:
+            peer_data = ["--npz", str(write_digits_npz(scratch))]
+    measured: dict[str, list[Measured]] = {"pcsearch PC": [], "pcsearch BP": [], "pcx PC": []}
+    failures: dict[str, str] = {}
+    for repeat in range(args.repeats):
+        for runner in measured:
+            if runner in failures:
+                continue
+            cache = cache_root / f"{setting.key}-{runner.replace(' ', '-')}-{repeat}"
+            try:
+                if runner == "pcx PC":
+                    if peer_python is None:
+                        continue
+                    m = measure_peer(peer_python, setting, peer_data, args.seed, args.timeout)
+                else:
+                    algorithm = "pc-se" if runner.endswith("PC") else "bp-se"
+                    m = measure_pcsearch(
+                        setting, algorithm, data_dir, cache, args.seed, args.timeout
+                    )
+            except RunFailed as err:
+                failures[runner] = str(err)
+                print(f"{runner} failed: {err}")
+                continue
+            measured[runner].append(m)
+            accs = ", ".join(_num(a, ".4f") for a in m.accuracy)
+            times = ", ".join(f"{s:.4f}" for s in m.epoch_seconds)
+            print(f"  {runner} [repeat {repeat + 1}] epoch s: {times}; test acc: {accs}")
+    rows: dict[str, Row] = {}
+    for runner, ms in measured.items():
+        if ms:
+            rows[runner] = summarise(runner, ms)
+        elif runner == "pcx PC":
+            rows[runner] = Row(runner, *([None] * 7), note="peer unavailable")
+        else:
+            rows[runner] = Row(runner, *([None] * 7), note="failed")
+    print()
+    print(format_table(list(rows.values())))
+    print(format_ratios(setting, rows))
+
+
+def write_digits_npz(scratch: Path) -> Path:
+    """pcsearch's own digits split, for a peer without scikit-learn."""
+    import numpy as np
+
+    from pcsearch.data import load_dataset
+
+    d = load_dataset("digits")
+    path = scratch / "digits.npz"
+    np.savez(path, x_train=d.x_train, y_train=d.y_train, x_test=d.x_test, y_test=d.y_test)
+    return path
+
+
+def cache_entries(cache_dir: Path) -> int:
+    folder = cache_dir / "jax-compilation-cache"
+    return sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+
+
+def run_compile_reuse(setting: Setting, args: argparse.Namespace, cache_root: Path) -> None:
+    """Traced hyperparameters must not recompile, in-process or across processes."""
+    print(
+        f"\n=== Compile reuse, pcsearch PC on setting {setting.title}, {setting.epochs} epochs ==="
+    )
+    cache = cache_root / "reuse"
+    base = setting.overrides("pc-se")
+    runs = [base | REUSE_VALUES[0], base | REUSE_VALUES[1]]
+    try:
+        first, _ = run_pcsearch(
+            setting.task, "pc-se", runs, Path(args.data_dir), cache, args.seed, args.timeout
+        )
+        before = cache_entries(cache)
+        second, _ = run_pcsearch(
+            setting.task,
+            "pc-se",
+            [base | REUSE_VALUES[2]],
+            Path(args.data_dir),
+            cache,
+            args.seed,
+            args.timeout,
+        )
+        after = cache_entries(cache)
+    except RunFailed as err:
+        print(f"compile-reuse check failed: {err}")
+        return
+    labelled = [
+        ("process 1, run 1 (cold cache)", first["runs"][0], REUSE_VALUES[0]),
+        ("process 1, run 2 (in-process)", first["runs"][1], REUSE_VALUES[1]),
+        ("process 2, run 3 (disk cache)", second["runs"][0], REUSE_VALUES[2]),
+    ]
+    header = (
+        f"{'run':<30} {'first epoch s':>13} {'steady s':>9} {'first/steady':>12} "
+        f"{'first-steady s':>14}  traced values"
+    )
+    print(header)
+    print("-" * len(header))
+    for label, run, values in labelled:
+        seconds = run["epoch_seconds"]
+        steady = statistics.median(seconds[1:]) if len(seconds) > 1 else None
+        shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
+        extra = None if steady is None else seconds[0] - steady
+        print(
+            f"{label:<30} {seconds[0]:>13.4f} {_num(steady, '.4f'):>9} "
+            f"{_num(ratio(seconds[0], steady), '.2f'):>12} {_num(extra, '.4f'):>14}  {shown}"
+        )
+    print(
+        f"persistent cache files: {before} after process 1, {after} after process 2 "
+        f"({'no new compilations' if after == before else f'{after - before} new entries'})"
+    )
+
+
+# ------------------------------------------------------------------------- main
+
+
+def default_data_dir() -> str:
+    return os.environ.get("PCSEARCH_DATA_DIR") or str(REPO.parent / "shared" / "data")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--settings",
+        default="a,b,reuse",
+        help="comma-separated subset of a, b, reuse (the compile-reuse check); default all",
+    )
+    parser.add_argument("--epochs-a", type=int, default=3, help="epochs in setting (a)")
+    parser.add_argument("--epochs-b", type=int, default=5, help="epochs in setting (b)")
+    parser.add_argument("--repeats", type=int, default=1, help="interleaved runs per runner")
+    parser.add_argument("--quick", action="store_true", help="2 epochs each, for smoke tests")
+    parser.add_argument(
+        "--data-dir",
+        default=default_data_dir(),
+        help="folder holding mnist/; default $PCSEARCH_DATA_DIR or ../shared/data from the repo",
+    )
+    parser.add_argument(
+        "--peer-python",
+        type=Path,
+        default=DEFAULT_PEER_VENV / "bin" / "python",
+        help="interpreter of a virtualenv with pcx 0.6.3 (default: <repo>/.venv-pcx)",
+    )
+    parser.add_argument(
+        "--create-peer-venv",
+        action="store_true",
+        help=f"create <repo>/.venv-pcx with {' '.join(PEER_PACKAGES)} first",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per subprocess")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.epochs_a, args.epochs_b = 2, 2
+    args.settings = [s.strip() for s in args.settings.split(",") if s.strip()]
+    unknown = set(args.settings) - {"a", "b", "reuse"}
+    if unknown:
+        parser.error(f"unknown settings {sorted(unknown)}; choose from a, b, reuse")
+    if min(args.epochs_a, args.epochs_b) < 1 or args.repeats < 1:
+        parser.error("epochs and repeats must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.worker:
+        print(RESULT_PREFIX + json.dumps(worker(json.loads(args.worker))), flush=True)
+        return 0
+    peer_python: Path | None = args.peer_python
+    if args.create_peer_venv:
+        try:
+            peer_python = create_peer_venv(DEFAULT_PEER_VENV)
+        except (RunFailed, subprocess.CalledProcessError, OSError) as err:
+            print(f"peer unavailable: could not create {DEFAULT_PEER_VENV}: {err}")
+            peer_python = None
+    peer_info = None
+    if peer_python is not None and ({"a", "b"} & set(args.settings)):
+        peer_info, reason = check_peer(peer_python)
+        if peer_info is None:
+            print(f"peer unavailable: {reason}")
+            peer_python = None
+    print("\n".join(machine_lines(peer_info)))
+    settings = make_settings(args.epochs_a, args.epochs_b)
+    with tempfile.TemporaryDirectory(prefix="pcsearch-epoch-time-") as tmp:
+        cache_root, scratch = Path(tmp) / "caches", Path(tmp)
+        for key in ("a", "b"):
+            if key in args.settings:
+                run_setting(settings[key], args, peer_python, peer_info, cache_root, scratch)
+        if "reuse" in args.settings:
+            run_compile_reuse(settings["b"], args, cache_root)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
