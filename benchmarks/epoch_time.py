@@ -38,6 +38,8 @@ PEER_SCRIPT = REPO / "benchmarks" / "pcx_peer.py"
 DEFAULT_PEER_VENV = REPO / ".venv-pcx"
 RESULT_PREFIX = "RESULT "
 PEER_PACKAGES = ("pcx==0.6.3", "scikit-learn")
+PC, BP, PEER = "pcsearch PC", "pcsearch BP", "pcx PC"
+SAME_JAX = "pcsearch PC, peer jax"
 
 # Traced hyperparameters for the compile-reuse check: three distinct sets, same structure.
 REUSE_VALUES: tuple[dict[str, float], ...] = (
@@ -116,6 +118,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     """
     import jax
 
+    if spec.get("bundled_npz"):
+        _bundled_from_npz(spec["bundled_npz"])
     from pcsearch.training import train
     from pcsearch.training.environment import environment
 
@@ -141,6 +145,24 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _bundled_from_npz(path: str) -> None:
+    """Serve the bundled data set from arrays the parent's pcsearch wrote.
+
+    Only for the same-JAX diagnostic, whose interpreter (the peer's) may lack scikit-learn;
+    it swaps a private loader, so the arrays are exactly those pcsearch itself produced.
+    """
+    import numpy as np
+
+    from pcsearch.data import datasets
+
+    def load(name: str) -> datasets.Dataset:
+        with np.load(path) as d:
+            arrays = [d[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+        return datasets.Dataset(*arrays, num_classes=int(arrays[1].max()) + 1, name=name)
+
+    datasets._load_bundled = load
+
+
 # ------------------------------------------------------------------------- the parent
 
 
@@ -159,13 +181,18 @@ class RunFailed(RuntimeError):
     pass
 
 
-def child_env(cache_dir: Path | None) -> dict[str, str]:
-    """The parent's environment, minus anything that would share compiled programs."""
+def child_env(cache_dir: Path | None, with_repo: bool = False) -> dict[str, str]:
+    """The parent's environment, minus anything that would share compiled programs.
+
+    ``with_repo`` puts this checkout on PYTHONPATH, for pcsearch under another interpreter.
+    """
     env = dict(os.environ)
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
     env["PYTHONUNBUFFERED"] = "1"
     if cache_dir is not None:
         env["PCSEARCH_CACHE_DIR"] = str(cache_dir)
+    if with_repo:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return env
 
 
@@ -194,23 +221,43 @@ def run_pcsearch(
     cache_dir: Path,
     seed: int,
     timeout: float,
+    python: Path | None = None,
+    bundled_npz: Path | None = None,
 ) -> tuple[dict, float]:
+    """pcsearch runs in a child; ``python`` other than ours runs this checkout's pcsearch."""
     spec = {
         "task": task,
         "algorithm": algorithm,
         "runs": runs,
         "data_dir": str(data_dir),
         "seed": seed,
+        "bundled_npz": None if bundled_npz is None else str(bundled_npz),
     }
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
-    return run_child(command, child_env(cache_dir), timeout)
+    interpreter = sys.executable if python is None else str(python)
+    command = [interpreter, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+    return run_child(command, child_env(cache_dir, with_repo=python is not None), timeout)
 
 
 def measure_pcsearch(
-    setting: Setting, algorithm: str, data_dir: Path, cache_dir: Path, seed: int, timeout: float
+    setting: Setting,
+    algorithm: str,
+    data_dir: Path,
+    cache_dir: Path,
+    seed: int,
+    timeout: float,
+    python: Path | None = None,
+    bundled_npz: Path | None = None,
 ) -> Measured:
     record, seconds = run_pcsearch(
-        setting.task, algorithm, [setting.overrides(algorithm)], data_dir, cache_dir, seed, timeout
+        setting.task,
+        algorithm,
+        [setting.overrides(algorithm)],
+        data_dir,
+        cache_dir,
+        seed,
+        timeout,
+        python,
+        bundled_npz,
     )
     run = record["runs"][0]
     return Measured(run["epoch_seconds"], run["accuracy"], record["peak_rss_mb"], seconds, record)
@@ -326,18 +373,18 @@ def _num(value: float | None, fmt: str) -> str:
 
 def format_table(rows: list[Row]) -> str:
     header = (
-        f"{'runner':<13} {'first epoch s':>13} {'steady s/epoch':>15} {'steady range':>17} "
+        f"{'runner':<21} {'first epoch s':>13} {'steady s/epoch':>15} {'steady range':>17} "
         f"{'test acc':>9} {'peak MB':>8} {'process s':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
         if r.note:
-            lines.append(f"{r.runner:<13} {r.note}")
+            lines.append(f"{r.runner:<21} {r.note}")
             continue
         spread = "n/a" if r.steady_low is None else f"{r.steady_low:.4f}-{r.steady_high:.4f}"
         acc = "n/a" if r.accuracy is None else f"{100 * r.accuracy:.2f}%"
         lines.append(
-            f"{r.runner:<13} {_num(r.first, '.3f'):>13} {_num(r.steady, '.4f'):>15} "
+            f"{r.runner:<21} {_num(r.first, '.3f'):>13} {_num(r.steady, '.4f'):>15} "
             f"{spread:>17} {acc:>9} {_num(r.peak_mb, '.0f'):>8} {_num(r.process, '.1f'):>9}"
         )
     return "\n".join(lines)
@@ -358,25 +405,28 @@ def verdict(value: float | None, target: float | None, at_least: bool) -> str:
 
 
 def format_ratios(setting: Setting, rows: dict[str, Row]) -> str:
-    pc, bp, peer = rows.get("pcsearch PC"), rows.get("pcsearch BP"), rows.get("pcx PC")
+    pc, bp, peer, same = (rows.get(k) for k in (PC, BP, PEER, SAME_JAX))
+    usable = lambda r: r is not None and not r.note
     lines = []
-    if peer is not None and pc is not None and not peer.note:
+
+    def line(label: str, value: float | None, unit: str = "x", check: str = "") -> None:
+        lines.append(f"{label + ':':<40} {_num(value, '.2f')}{unit}{check}")
+
+    if usable(peer) and usable(pc):
         speedup = ratio(peer.steady, pc.steady)
-        lines.append(
-            f"pcx/pcsearch (PC), steady epoch: {_num(speedup, '.2f')}x"
-            + verdict(speedup, setting.targets.get("speedup"), at_least=True)
-        )
-        lines.append(
-            f"pcx/pcsearch (PC), first epoch:  {_num(ratio(peer.first, pc.first), '.2f')}x"
-        )
+        target = setting.targets.get("speedup")
+        line("pcx/pcsearch (PC), steady epoch", speedup, check=verdict(speedup, target, True))
+        line("pcx/pcsearch (PC), first epoch", ratio(peer.first, pc.first))
     else:
         lines.append("pcx/pcsearch (PC): n/a (peer unavailable)")
-    if pc is not None and bp is not None:
+    if usable(peer) and usable(same):
+        line("pcx/pcsearch (PC), same jax, steady", ratio(peer.steady, same.steady))
+    if usable(pc) and usable(same):
+        line("pcsearch PC, peer jax/own jax, steady", ratio(same.steady, pc.steady))
+    if usable(pc) and usable(bp):
         pc_bp = ratio(pc.steady, bp.steady)
-        lines.append(
-            f"pcsearch PC/BP, steady epoch:    {_num(pc_bp, '.2f')}"
-            + verdict(pc_bp, setting.targets.get("pc_bp"), at_least=False)
-        )
+        target = setting.targets.get("pc_bp")
+        line("pcsearch PC/BP, steady epoch", pc_bp, "", verdict(pc_bp, target, False))
     return "\n".join(lines)
 
 
@@ -423,25 +473,33 @@ def run_setting(
         print(f"skipped: no mnist/ folder under {data_dir} (pass --data-dir)")
         return
     peer_data = ["--data-dir", str(data_dir)]
+    npz = None
     if setting.dataset == "digits":
-        if peer_info is not None and peer_info.get("sklearn"):
-            peer_data = ["--dataset", "digits"]
-        else:
-            peer_data = ["--npz", str(write_digits_npz(scratch))]
-    measured: dict[str, list[Measured]] = {"pcsearch PC": [], "pcsearch BP": [], "pcx PC": []}
+        has_sklearn = peer_info is not None and peer_info.get("sklearn")
+        npz = None if has_sklearn else write_digits_npz(scratch)
+        peer_data = ["--dataset", "digits"] if npz is None else ["--npz", str(npz)]
+    runners = [PC, BP]
+    if peer_python is not None:
+        runners.append(PEER)
+        if args.same_jax:
+            runners.append(SAME_JAX)
+    measured: dict[str, list[Measured]] = {r: [] for r in runners}
     failures: dict[str, str] = {}
     for repeat in range(args.repeats):
-        for runner in measured:
+        for runner in runners:
             if runner in failures:
                 continue
             cache = cache_root / f"{setting.key}-{runner.replace(' ', '-')}-{repeat}"
             try:
-                if runner == "pcx PC":
-                    if peer_python is None:
-                        continue
+                if runner == PEER:
+                    assert peer_python is not None
                     m = measure_peer(peer_python, setting, peer_data, args.seed, args.timeout)
+                elif runner == SAME_JAX:
+                    m = measure_pcsearch(
+                        setting, "pc-se", data_dir, cache, args.seed, args.timeout, peer_python, npz
+                    )
                 else:
-                    algorithm = "pc-se" if runner.endswith("PC") else "bp-se"
+                    algorithm = "pc-se" if runner == PC else "bp-se"
                     m = measure_pcsearch(
                         setting, algorithm, data_dir, cache, args.seed, args.timeout
                     )
@@ -454,15 +512,20 @@ def run_setting(
             times = ", ".join(f"{s:.4f}" for s in m.epoch_seconds)
             print(f"  {runner} [repeat {repeat + 1}] epoch s: {times}; test acc: {accs}")
     rows: dict[str, Row] = {}
-    for runner, ms in measured.items():
-        if ms:
-            rows[runner] = summarise(runner, ms)
-        elif runner == "pcx PC":
-            rows[runner] = Row(runner, *([None] * 7), note="peer unavailable")
-        else:
+    for runner in (PC, BP, PEER, SAME_JAX):
+        if measured.get(runner):
+            rows[runner] = summarise(runner, measured[runner])
+        elif runner in failures:
             rows[runner] = Row(runner, *([None] * 7), note="failed")
+        elif runner == PEER:
+            rows[runner] = Row(runner, *([None] * 7), note="peer unavailable")
     print()
     print(format_table(list(rows.values())))
+    if SAME_JAX in rows and peer_info is not None:
+        print(
+            f"({SAME_JAX}: this checkout's pcsearch run by the peer's interpreter, i.e. on "
+            f"jax {peer_info.get('jax')} like pcx; it separates design from JAX version)"
+        )
     print(format_ratios(setting, rows))
 
 
@@ -533,6 +596,16 @@ def run_compile_reuse(setting: Setting, args: argparse.Namespace, cache_root: Pa
         f"persistent cache files: {before} after process 1, {after} after process 2 "
         f"({'no new compilations' if after == before else f'{after - before} new entries'})"
     )
+    cold, disk = first["runs"][0]["epoch_seconds"], second["runs"][0]["epoch_seconds"]
+    if len(cold) > 1 and len(disk) > 1:
+        cold_cost = cold[0] - statistics.median(cold[1:])
+        disk_cost = disk[0] - statistics.median(disk[1:])
+        fraction = ratio(disk_cost, cold_cost)
+        share = _num(None if fraction is None else 100 * fraction, ".0f")
+        print(
+            f"one-time cost of a new process on a warm cache: {disk_cost:.3f} s, {share}% of the "
+            f"cold compile's {cold_cost:.3f} s (what remains is tracing and loading, not XLA)"
+        )
 
 
 # ------------------------------------------------------------------------- main
@@ -568,6 +641,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--create-peer-venv",
         action="store_true",
         help=f"create <repo>/.venv-pcx with {' '.join(PEER_PACKAGES)} first",
+    )
+    parser.add_argument(
+        "--no-same-jax",
+        dest="same_jax",
+        action="store_false",
+        help="skip the diagnostic run of pcsearch PC under the peer's interpreter (its JAX)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per subprocess")
