@@ -252,14 +252,14 @@ def task_info(name: str) -> TaskInfo:
 
 
 def algorithm_info(name: str) -> AlgorithmInfo:
-    info = _lookup(ALGORITHMS, "algorithm", name)
-    if not info.implemented:
-        available = ", ".join(n for n, a in ALGORITHMS.items() if a.implemented)
+    """An implemented algorithm; the error lists only those that can run."""
+    available = {n: a for n, a in ALGORITHMS.items() if a.implemented}
+    if name in ALGORITHMS and name not in available:
         raise UnknownNameError(
             f"algorithm {name!r} is part of the vocabulary but not implemented yet; "
-            f"choose one of: {available}"
+            f"choose one of: {', '.join(available)}"
         )
-    return info
+    return _lookup(available, "algorithm", name)
 
 
 def hyperparameter_info(name: str) -> HyperparameterInfo:

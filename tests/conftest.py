@@ -1,23 +1,31 @@
-"""Shared fixtures: where the offline data lives, and a compilation cache per test session."""
+"""Shared fixtures: offline data, one compilation cache per session, the pcsearch command,
+and a throwaway PostgreSQL database."""
 
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # A per-session compilation cache: worker subprocesses reuse what earlier ones compiled,
-    # and the user's own cache is left alone.
-    if "PCSEARCH_CACHE_DIR" not in os.environ:
-        import tempfile
-
-        os.environ["PCSEARCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="pcsearch-test-cache-")
+@pytest.fixture(scope="session", autouse=True)
+def pcsearch_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One JAX compilation cache for the session, in this process and in every worker
+    process it starts (they inherit os.environ); the user's own cache is left alone."""
+    path = tmp_path_factory.getbasetemp() / "pcsearch-cache"
+    path.mkdir(exist_ok=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PCSEARCH_CACHE_DIR", str(path))
+        yield path
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +34,46 @@ def mnist_dir() -> Path:
     if not (SHARED_DATA / "mnist" / "train-images-idx3-ubyte.gz").exists():
         pytest.skip(f"real MNIST not found in {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def pcsearch_exe() -> str:
+    """The ``pcsearch`` console script of the interpreter running the tests."""
+    candidate = Path(sys.executable).with_name("pcsearch")
+    found = str(candidate) if candidate.exists() else shutil.which("pcsearch")
+    assert found, "the pcsearch console script is not installed; pip install -e ."
+    return found
+
+
+def _unreachable(reason: str) -> None:
+    """Skip, or fail under CI=true where a missing Postgres is a broken setup."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"PostgreSQL is required under CI=true: {reason}")
+    pytest.skip(f"PostgreSQL not reachable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database for this session, dropped at the end; its SQLAlchemy URL."""
+    try:
+        import psycopg2
+    except ImportError as error:
+        _unreachable(f"psycopg2 is not importable ({error})")
+    try:
+        admin = psycopg2.connect(dbname="postgres", connect_timeout=3, **POSTGRES)
+    except psycopg2.OperationalError as error:
+        _unreachable(f"{POSTGRES['host']}:{POSTGRES['port']}: {str(error).strip()}")
+    admin.autocommit = True
+    name = f"pcsearch_test_{secrets.token_hex(6)}"
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg2://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{name}"
+    finally:
+        from workers import storage
+
+        for engine in storage._engines.values():
+            engine.dispose()
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

@@ -115,8 +115,14 @@ def heartbeat(storage: optuna.storages.BaseStorage, trials: list[optuna.Trial]) 
         thread.join()
 
 
+def unfinished(study: optuna.Study, trials: list[optuna.Trial]) -> list[optuna.Trial]:
+    """Those of ``trials`` still RUNNING (an error may come after some were told)."""
+    running = {t._trial_id for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
+    return [t for t in trials if t._trial_id in running]
+
+
 def fail(study: optuna.Study, trials: list[optuna.Trial], reason: str) -> None:
-    for trial in trials:
+    for trial in unfinished(study, trials):
         trial.set_user_attr("status", "failed")
         trial.set_user_attr("reason", reason)
         study.tell(trial, state=TrialState.FAIL)
@@ -149,32 +155,57 @@ def run_study(
         last_error = too_many_failures(study, config)
         if last_error is not None:
             raise WorkerError(f"study {name!r}: too many trials failed; last error: {last_error}")
-        claimed = claim(study, config, url, k)
-        if not claimed:
-            return ran
-        trials = [t for t, _ in claimed]
+        trials: list[optuna.Trial] = []
         try:
-            with heartbeat(storage, trials):
-                if len(claimed) == 1:
-                    states = [run_trial(study, trials[0], claimed[0][1], config)]
-                else:
-                    states = run_batch(study, trials, [p for _, p in claimed], config)
+            with shutdown_deferred():  # every asked trial is in ``trials`` before a Shutdown
+                claimed = claim(study, config, url, k)
+                trials = [t for t, _ in claimed]
+            if not claimed:
+                return ran
+            try:
+                with heartbeat(storage, trials):
+                    if len(claimed) == 1:
+                        states = [run_trial(study, trials[0], claimed[0][1], config)]
+                    else:
+                        states = run_batch(study, trials, [p for _, p in claimed], config)
+            except Exception as error:  # a bad trial must not take the worker down
+                log.exception("trial(s) %s failed", [t.number for t in trials])
+                for t in unfinished(study, trials):
+                    t.set_user_attr("error", f"{type(error).__name__}: {error}")
+                fail(study, trials, f"error: {error}")
+                states = [TrialState.FAIL] * len(trials)
         except Shutdown:
             fail(study, trials, "interrupted: the worker was stopped")
             raise
-        except Exception as error:  # a bad trial must not take the worker down
-            log.exception("trial(s) %s failed", [t.number for t in trials])
-            for t in trials:
-                t.set_user_attr("error", f"{type(error).__name__}: {error}")
-            fail(study, trials, f"error: {error}")
-            states = [TrialState.FAIL] * len(trials)
         ran += len(trials)
         if on_trial is not None:
             on_trial(states)
 
 
+_deferring = False
+_pending: list[str] = []
+
+
+@contextmanager
+def shutdown_deferred() -> Iterator[None]:
+    """Hold a SIGTERM/SIGINT that arrives inside the block until its end. Claiming must not
+    be cut short: a trial asked but not yet marked with its worker would stay RUNNING
+    forever, holding one of the study's slots, with nobody to fail it."""
+    global _deferring
+    _deferring = True
+    try:
+        yield
+    finally:
+        _deferring = False
+    if _pending:
+        raise Shutdown(_pending.pop())
+
+
 def install_signal_handlers() -> None:
     def stop(signum: int, _frame: Any) -> None:
+        if _deferring:
+            _pending.append(signal.Signals(signum).name)
+            return
         raise Shutdown(signal.Signals(signum).name)
 
     signal.signal(signal.SIGTERM, stop)

@@ -7,6 +7,7 @@ device. A diverged run ends as PRUNED with its reason; it never crashes the work
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,8 +46,22 @@ class TrialRecorder:
         return self.trial.should_prune()
 
 
+def _finite_or_none(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
 def finish(study: optuna.Study, trial: optuna.Trial, result) -> TrialState:
-    """Store the result's summary and tell the study how the trial ended."""
+    """Store the result's summary and tell the study how the trial ended.
+
+    The history is written again from the result, so the epoch a run diverged in is kept
+    too (non-finite numbers stored as null).
+    """
+    history = result.history
+    trial.set_user_attr("epoch_values", [_finite_or_none(h.value) for h in history])
+    trial.set_user_attr(
+        "energy_per_layer", [[_finite_or_none(e) for e in h.energy_per_layer] for h in history]
+    )
+    trial.set_user_attr("epoch_seconds", [h.seconds for h in history])
     trial.set_user_attr("status", result.status)
     trial.set_user_attr("environment", result.environment)
     trial.set_user_attr("seed", result.seed)

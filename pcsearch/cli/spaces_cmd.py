@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 
+from pcsearch.errors import PCSearchError
 from search_spaces import get_space, list_spaces
 
 
 def run(args: argparse.Namespace) -> int:
     if args.action == "show":
         if not args.name:
-            raise SystemExit("pcsearch spaces show: give a space name, see `pcsearch spaces`")
+            raise PCSearchError(
+                "give a space name to show, e.g. `pcsearch spaces show "
+                "discriminative-pc`; `pcsearch spaces` lists them"
+            )
         print(get_space(args.name).to_json())
         return 0
     spaces = list_spaces()

@@ -1,0 +1,117 @@
+"""The epoch-time benchmark: its summaries, the peer's data matching pcsearch's, and a smoke run.
+
+The peer script runs under pcx's own interpreter, so here only its NumPy/scikit-learn
+loaders are imported; the smoke run uses a missing peer on purpose (pcsearch-only path).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from pcsearch.data import load_dataset
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+epoch_time = _load("epoch_time")
+pcx_peer = _load("pcx_peer")
+
+
+def _measured(seconds: list[float], acc: float, rss: float = 100.0):
+    return epoch_time.Measured(seconds, [acc] * len(seconds), rss, 1.0, {})
+
+
+def test_summary_separates_the_compiling_epoch_from_the_steady_median() -> None:
+    row = epoch_time.summarise(
+        "pcsearch PC", [_measured([5.0, 1.0, 3.0], 0.9), _measured([7.0, 2.0, 4.0], 0.8, 300.0)]
+    )
+    assert row.first == 6.0
+    assert row.steady == 2.5  # median of 1, 3, 2, 4
+    assert (row.steady_low, row.steady_high) == (1.0, 4.0)
+    assert row.peak_mb == 300.0
+    assert row.accuracy == pytest.approx(0.85)
+
+
+def test_one_epoch_has_no_steady_state_and_ratios_say_so() -> None:
+    setting = epoch_time.make_settings(1, 1)["a"]
+    pc = epoch_time.summarise("pcsearch PC", [_measured([5.0], 0.9)])
+    assert pc.steady is None
+    rows = {"pcsearch PC": pc, "pcsearch BP": epoch_time.summarise("b", [_measured([1.0], 0.9)])}
+    text = epoch_time.format_ratios(setting, rows)
+    assert "peer unavailable" in text
+    assert "PC/BP" in text and "n/a" in text
+    assert "pcsearch PC" in epoch_time.format_table(list(rows.values()))
+
+
+def test_targets_are_checked_in_the_right_direction() -> None:
+    setting = epoch_time.make_settings(3, 5)["a"]
+    rows = {
+        "pcsearch PC": epoch_time.summarise("pcsearch PC", [_measured([9.0, 2.0, 2.0], 0.95)]),
+        "pcsearch BP": epoch_time.summarise("pcsearch BP", [_measured([4.0, 1.0, 1.0], 0.95)]),
+        "pcx PC": epoch_time.summarise("pcx PC", [_measured([9.0, 3.0, 3.0], 0.95)]),
+    }
+    text = epoch_time.format_ratios(setting, rows)
+    assert "1.50x  (target >= 1.3: met)" in text
+    assert "2.00  (target <= 4: met)" in text
+
+
+def test_peer_digits_split_is_pcsearchs() -> None:
+    ours = load_dataset("digits")
+    x_train, y_train, x_test, y_test = pcx_peer.load_digits_split()
+    np.testing.assert_array_equal(x_train, ours.x_train)
+    np.testing.assert_array_equal(y_train, ours.y_train)
+    np.testing.assert_array_equal(x_test, ours.x_test)
+    np.testing.assert_array_equal(y_test, ours.y_test)
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "mnist").is_dir(), reason="no MNIST in ../shared/data")
+def test_peer_mnist_loader_matches_pcsearch() -> None:
+    ours = load_dataset("mnist", SHARED_DATA)
+    x_train, y_train, x_test, y_test = pcx_peer.load_mnist(SHARED_DATA)
+    np.testing.assert_allclose(x_test, ours.x_test, atol=1e-6)
+    np.testing.assert_array_equal(y_test, ours.y_test)
+    assert x_train.shape == ours.x_train.shape
+    np.testing.assert_array_equal(y_train, ours.y_train)
+
+
+@pytest.mark.slow
+def test_quick_run_without_a_peer(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "epoch_time.py"),
+            "--quick",
+            "--settings",
+            "b,reuse",
+            "--peer-python",
+            str(tmp_path / "missing" / "python"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert "peer unavailable:" in out
+    assert "pcsearch PC " in out and "pcsearch BP " in out
+    assert "process 1, run 2 (in-process)" in out
+    assert "process 2, run 3 (disk cache)" in out
+    assert "pcsearch PC/BP, steady epoch" in out

@@ -1,0 +1,215 @@
+"""Interrupting an embedded search and resuming it: the study ends with exactly its trials.
+
+Ctrl-C reaches the whole process group (the command and its workers); the workers fail
+their current trials, the command exits 130, and the same command run again finishes the
+study. A worker killed outright leaves a RUNNING trial that the command fails once the
+process is gone, and a rerun replaces it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import FrozenTrial, TrialState
+
+from workers.storage import open_storage
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+STUDY = "resume"
+DEADLINE = 180.0
+TRIALS = 6
+
+
+def search_command(exe: str, storage: Path) -> list[str]:
+    # 40 epochs keep each trial busy for a while after the first ones finished, so the
+    # interrupt lands in the middle of the study rather than after its end.
+    return [
+        exe, "search", "--task", "mlp-digits", "--algorithm", "pc-se",
+        "--trials", str(TRIALS), "--jobs", "2", "--epochs", "40", "--pruner", "none",
+        "--seed", "5", "--storage", str(storage), "--study", STUDY,
+    ]  # fmt: skip
+
+
+@dataclass
+class Search:
+    """A running ``pcsearch search`` and the files its stdout and stderr go to."""
+
+    process: subprocess.Popen
+    out: Path
+    err: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+def start(command: list[str], cwd: Path) -> Search:
+    """Start the command in its own process group, like a job in a terminal."""
+    n = len(list(cwd.glob("run-*.out")))
+    out, err = cwd / f"run-{n}.out", cwd / f"run-{n}.err"
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=dict(os.environ),
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    return Search(process, out, err)
+
+
+@pytest.fixture
+def launch(tmp_path: Path) -> Iterator[Callable[[list[str]], Search]]:
+    """``start`` in tmp_path; any search still running when the test ends is killed."""
+    started: list[Search] = []
+
+    def launch(command: list[str]) -> Search:
+        started.append(start(command, tmp_path))
+        return started[-1]
+
+    yield launch
+    for search in started:
+        if search.process.poll() is None:
+            os.killpg(search.pid, signal.SIGKILL)
+            search.process.wait()
+
+
+def explain(rc: int, out: str, err: str, folder: Path) -> str:
+    text = f"exit {rc}\n--- stdout\n{out}\n--- stderr\n{err}"
+    for log in sorted(folder.glob("pcsearch-logs/*/worker-*.log")):
+        text += f"\n--- {log.name}\n{log.read_text(errors='replace')[-4000:]}"
+    return text
+
+
+def read_trials(storage: Path) -> list[FrozenTrial]:
+    if not storage.exists():
+        return []
+    try:
+        study = optuna.load_study(study_name=STUDY, storage=open_storage(str(storage)))
+    except KeyError:  # not created yet
+        return []
+    return study.get_trials()
+
+
+def wait_for(search: Search, storage: Path, condition: Callable[[list[FrozenTrial]], object]):
+    """Poll the journal until ``condition(trials)`` is truthy; return its value."""
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        found = condition(read_trials(storage))
+        if found:
+            return found
+        if search.process.poll() is not None:
+            rc, out, err = finish(search)
+            pytest.fail(
+                "the search ended before the test could interrupt it\n"
+                + explain(rc, out, err, storage.parent)
+            )
+        time.sleep(0.05)
+    os.killpg(search.pid, signal.SIGKILL)
+    pytest.fail("timed out waiting for the search to reach the expected state")
+
+
+def finish(search: Search) -> tuple[int, str, str]:
+    """Wait for the command; its exit status, stdout and stderr."""
+    try:
+        search.process.wait(timeout=DEADLINE)
+    except subprocess.TimeoutExpired:
+        os.killpg(search.pid, signal.SIGKILL)
+        search.process.wait()
+        pytest.fail("the search did not end in time")
+    out, err = (p.read_text(errors="replace") for p in (search.out, search.err))
+    return search.process.returncode, out, err
+
+
+def count(trials: list[FrozenTrial], *states: TrialState) -> int:
+    return sum(t.state in states for t in trials)
+
+
+@pytest.mark.slow
+def test_ctrl_c_then_rerun_finishes_exactly_the_trials(
+    pcsearch_exe: str, tmp_path: Path, launch
+) -> None:
+    storage = tmp_path / "s.journal"
+    command = search_command(pcsearch_exe, storage)
+    search = launch(command)
+    wait_for(search, storage, lambda trials: count(trials, *FINISHED) >= 1)
+    os.killpg(search.pid, signal.SIGINT)
+    rc, out, err = finish(search)
+
+    assert rc == 130, explain(rc, out, err, tmp_path)
+    assert "interrupted; run the same command again" in err
+    trials = read_trials(storage)
+    assert count(trials, TrialState.RUNNING) == 0, [(t.number, t.state) for t in trials]
+    finished = count(trials, *FINISHED)
+    assert 1 <= finished < TRIALS, "the interrupt came after the study had finished"
+    # Each worker failed its own trials (none was left for the command to clean up).
+    for t in trials:
+        if t.state == TrialState.FAIL:
+            assert t.user_attrs["reason"] == "interrupted: the worker was stopped", t.user_attrs
+    # Every worker stopped cleanly on the signal.
+    logs = sorted(tmp_path.glob("pcsearch-logs/*/worker-*.log"))
+    assert len(logs) == 2
+    for log in logs:
+        text = log.read_text(errors="replace")
+        assert "worker stopped by SIGINT" in text, log.name
+        assert "Traceback" not in text, f"--- {log.name}\n{text[-4000:]}"
+
+    rc, out, err = finish(launch(command))
+    assert rc == 0, explain(rc, out, err, tmp_path)
+    trials = read_trials(storage)
+    assert count(trials, *FINISHED) == TRIALS, [(t.number, t.state) for t in trials]
+    assert count(trials, TrialState.RUNNING) == 0
+    assert f"trials {TRIALS}/{TRIALS} done" in err
+    assert "best parameters:" in out
+
+
+@pytest.mark.slow
+def test_killed_worker_trial_is_failed_and_replaced(
+    pcsearch_exe: str, tmp_path: Path, launch
+) -> None:
+    storage = tmp_path / "s.journal"
+    command = search_command(pcsearch_exe, storage)
+    search = launch(command)
+
+    def compiling(trials: list[FrozenTrial]) -> FrozenTrial | None:
+        """A trial a worker has claimed but not yet reported on (its first epoch runs)."""
+        for t in trials:
+            if (
+                t.state == TrialState.RUNNING
+                and "worker" in t.user_attrs
+                and "epoch_values" not in t.user_attrs
+            ):
+                return t
+        return None
+
+    victim = wait_for(search, storage, compiling)
+    pid = int(victim.user_attrs["worker"].rpartition(":")[2])
+    assert pid != search.pid
+    os.kill(pid, signal.SIGKILL)
+    rc, out, err = finish(search)
+
+    # The other worker finishes the study's remaining slots; the command reports the dead one.
+    assert rc == 1, explain(rc, out, err, tmp_path)
+    assert "1 worker(s) exited with errors" in err
+    trials = read_trials(storage)
+    assert count(trials, TrialState.RUNNING) == 0, [(t.number, t.state) for t in trials]
+    dead = next(t for t in trials if t.number == victim.number)
+    assert dead.state == TrialState.FAIL
+    assert dead.user_attrs["reason"] == "worker process died"
+    assert count(trials, *FINISHED) == TRIALS - 1
+
+    rc, out, err = finish(launch(command))
+    assert rc == 0, explain(rc, out, err, tmp_path)
+    trials = read_trials(storage)
+    assert count(trials, *FINISHED) == TRIALS, [(t.number, t.state) for t in trials]
+    assert count(trials, TrialState.RUNNING) == 0
+    assert count(trials, TrialState.FAIL) == 1
