@@ -19,6 +19,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -34,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # run as a script: make `benchmarks.machine` importable
 PEER_SCRIPT = REPO / "benchmarks" / "pcx_peer.py"
 DEFAULT_PEER_VENV = REPO / ".venv-pcx"
 RESULT_PREFIX = "RESULT "
@@ -155,6 +158,7 @@ def _bundled_from_npz(path: str) -> None:
 
     from pcsearch.data import datasets
 
+    @functools.cache  # like the loader it replaces, which pcsearch clears after use
     def load(name: str) -> datasets.Dataset:
         with np.load(path) as d:
             arrays = [d[k] for k in ("x_train", "y_train", "x_test", "y_test")]
@@ -433,14 +437,9 @@ def format_ratios(setting: Setting, rows: dict[str, Row]) -> str:
 def machine_lines(peer_info: dict | None) -> list[str]:
     import jax
 
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from benchmarks.machine import cpu_model
+
+    cpu = cpu_model()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     device = jax.devices()[0]
     lines = [

@@ -1,6 +1,7 @@
 """Finished trials per hour on mlp-mnist (3 epochs a trial), by worker layout.
 
-Layouts, measured side by side in one run on the same machine:
+Layouts, measured side by side in one run on the same machine, every worker on a core of
+its own (single-threaded, pinned):
   one worker; one worker per core; one worker training K trials together (K = 4, 8, 16).
 Each layout runs real `pcsearch worker` processes on a fresh journal-file study. The
 structural hyperparameters are fixed (T, activation) so every layout trains the same
@@ -14,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,9 +25,10 @@ sys.path.insert(0, str(REPO))
 
 import optuna  # noqa: E402
 
+from benchmarks.machine import describe  # noqa: E402
 from search_spaces import SearchSpace, default_space  # noqa: E402
 from workers.config import StudyConfig  # noqa: E402
-from workers.local import worker_env  # noqa: E402
+from workers.local import start_workers  # noqa: E402
 from workers.study import create_or_resume  # noqa: E402
 
 
@@ -59,31 +59,12 @@ def run_layout(
     )
     create_or_resume(storage, label, config)
     start = time.perf_counter()
-    procs = []
-    for index in range(jobs):
-        cmd = [
-            sys.executable,
-            "-m",
-            "pcsearch.cli.main",
-            "worker",
-            "--storage",
-            storage,
-            "--study",
-            label,
-            "--until-done",
-            "--seed",
-            str(index),
-        ]
-        log = open(workdir / f"{label}-{index}.log", "wb")  # noqa: SIM115
-        procs.append(
-            subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=worker_env(index, jobs))
-        )
-        log.close()
+    procs = start_workers(storage, label, jobs, 0, workdir / label, batch, pin=True)
     peaks = []
     for p in procs:
         _, status, usage = os.wait4(p.pid, 0)
         if status != 0:
-            raise SystemExit(f"{label}: a worker failed; see {workdir}/{label}-*.log")
+            raise SystemExit(f"{label}: a worker failed; see {workdir / label}")
         peaks.append(usage.ru_maxrss / 1024)
     seconds = time.perf_counter() - start
     return {
@@ -93,18 +74,6 @@ def run_layout(
         "per_hour": trials / seconds * 3600,
         "peak_mb": peaks,
     }
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores"
 
 
 def main() -> None:
@@ -123,7 +92,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pcsearch-throughput-") as tmp:
         workdir = Path(tmp)
         os.environ.setdefault("PCSEARCH_CACHE_DIR", str(workdir / "cache"))
-        print(f"machine: {machine()}; mlp-mnist, pc-se, T=8, {args.epochs} epochs per trial")
+        print(f"machine: {describe()}; mlp-mnist, pc-se, T=8, {args.epochs} epochs per trial")
         print("warming the compilation cache ...", flush=True)
         ks = [int(k) for k in args.batches.split(",") if k]
         for k in sorted({1, *ks}):

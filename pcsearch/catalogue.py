@@ -177,6 +177,13 @@ class TaskInfo:
 
 
 _PAPER_MLP = {"hidden_width": 128, "hidden_layers": 3, "batch_size": 128, "epochs": 25}
+_SMALL_MLP = {
+    "hidden_width": 64,
+    "hidden_layers": 2,
+    "batch_size": 32,
+    "epochs": 20,
+    "activation": "gelu",
+}
 
 TASKS: dict[str, TaskInfo] = {
     t.name: t
@@ -200,39 +207,21 @@ TASKS: dict[str, TaskInfo] = {
             "digits",
             "mlp",
             "scikit-learn 8x8 digits, 64-64-64-10 (bundled)",
-            defaults={
-                "hidden_width": 64,
-                "hidden_layers": 2,
-                "batch_size": 32,
-                "epochs": 20,
-                "activation": "gelu",
-            },
+            defaults=dict(_SMALL_MLP),
         ),
         TaskInfo(
             "mlp-two-moons",
             "two-moons",
             "mlp",
             "two moons, noise 0.1 (bundled)",
-            defaults={
-                "hidden_width": 64,
-                "hidden_layers": 2,
-                "batch_size": 32,
-                "epochs": 20,
-                "activation": "gelu",
-            },
+            defaults=dict(_SMALL_MLP),
         ),
         TaskInfo(
             "mlp-two-circles",
             "two-circles",
             "mlp",
             "two circles, noise 0.1, factor 0.5 (bundled)",
-            defaults={
-                "hidden_width": 64,
-                "hidden_layers": 2,
-                "batch_size": 32,
-                "epochs": 20,
-                "activation": "gelu",
-            },
+            defaults=dict(_SMALL_MLP),
         ),
     ]
 }

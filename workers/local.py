@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -25,44 +26,57 @@ def gpu_count() -> int:
     return sum(1 for line in out.stdout.splitlines() if line.startswith("GPU "))
 
 
-def worker_env(index: int, jobs: int) -> dict[str, str]:
-    """Pin each worker to one GPU, or to one CPU thread pool when several share the CPU."""
+def worker_env(index: int, one_core: bool) -> dict[str, str]:
+    """Give each worker one GPU; or, for a worker meant to own one core, one CPU thread."""
     env = dict(os.environ)
     gpus = gpu_count()
     if gpus:
         env["CUDA_VISIBLE_DEVICES"] = str(index % gpus)
-    elif jobs > 1:
+    elif one_core:
         flags = env.get("XLA_FLAGS", "")
         env["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
         env.setdefault("OMP_NUM_THREADS", "1")
     return env
 
 
+def core_pinning(index: int) -> Callable[[], None] | None:
+    """Run in the child before exec: stay on one core (no migration, no thread thrash)."""
+    if gpu_count() or not hasattr(os, "sched_getaffinity"):
+        return None
+    cores = sorted(os.sched_getaffinity(0))
+    core = cores[index % len(cores)]
+    return lambda: os.sched_setaffinity(0, {core})
+
+
 def start_workers(
-    url: str, study: str, jobs: int, seed: int, log_dir: Path, batch: int | None = None
+    url: str,
+    study: str,
+    jobs: int,
+    seed: int,
+    log_dir: Path,
+    batch: int | None = None,
+    pin: bool | None = None,
 ) -> list[subprocess.Popen]:
+    """``jobs`` worker processes on one study. ``pin`` (default: when there are several)
+    puts each CPU worker on a core of its own, single-threaded."""
+    pin = jobs > 1 if pin is None else pin
     log_dir.mkdir(parents=True, exist_ok=True)
     processes = []
     for index in range(jobs):
         command = [
-            sys.executable,
-            "-m",
-            "pcsearch.cli.main",
-            "worker",
-            "--storage",
-            url,
-            "--study",
-            study,
-            "--until-done",
-            "--seed",
-            str(seed * 1009 + index),
-        ]
+            sys.executable, "-m", "pcsearch.cli.main", "worker", "--storage", url,
+            "--study", study, "--until-done", "--seed", str(seed * 1009 + index),
+        ]  # fmt: skip
         if batch:
             command += ["--batch", str(batch)]
         log = open(log_dir / f"worker-{index}.log", "ab")  # noqa: SIM115 - the child owns it
         processes.append(
             subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env=worker_env(index, jobs)
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=worker_env(index, one_core=pin),
+                preexec_fn=core_pinning(index) if pin else None,
             )
         )
         log.close()

@@ -65,6 +65,7 @@ def finish(study: optuna.Study, trial: optuna.Trial, result) -> TrialState:
     trial.set_user_attr("status", result.status)
     trial.set_user_attr("environment", result.environment)
     trial.set_user_attr("seed", result.seed)
+    trial.set_user_attr("data_seed", result.data_seed)
     trial.set_user_attr("resolved_params", result.params)
     if result.reason:
         trial.set_user_attr("reason", result.reason)
@@ -86,6 +87,7 @@ def run_trial(
         config.algorithm,
         params,
         seed=trial_seed(config, trial),
+        data_seed=config.seed,
         data_dir=config.data_dir,
         on_epoch=recorder,
     )
@@ -107,6 +109,7 @@ def run_batch(
         config.algorithm,
         members,
         seeds=[trial_seed(config, t) for t in trials],
+        data_seed=config.seed,
         data_dir=config.data_dir,
         on_epoch=lambda i, record: recorders[i](record),
     )

@@ -26,17 +26,21 @@ def epoch_step(
     opt_state: optax.OptState,
     hp: TracedHyperparameters,
     key: jax.Array,
+    data_key: jax.Array,
     epoch: jax.Array,
     x: jax.Array,
     y: jax.Array,
 ) -> tuple[MLP, optax.OptState, jax.Array]:
     """Train one epoch; returns the new model, optimiser state and mean layer energies.
 
-    The last incomplete batch is dropped; shuffling changes which examples that is.
+    ``data_key`` orders the data and ``key`` drives everything else (state noise, nudging
+    signs). Batched trials share the data order, so their input-layer products become one
+    wide matrix product instead of K small ones. The last incomplete batch is dropped;
+    shuffling changes which examples that is.
     """
     num_batches = x.shape[0] // batch_size
-    perm_key, batch_key, epoch_key = jax.random.split(key, 3)
-    order = jax.random.permutation(perm_key, x.shape[0])[: num_batches * batch_size]
+    batch_key, epoch_key = jax.random.split(key)
+    order = jax.random.permutation(data_key, x.shape[0])[: num_batches * batch_size]
     order = order.reshape(num_batches, batch_size)
     optimizer = weight_optimizer.build(hp)
 
@@ -72,7 +76,7 @@ train_epoch = eqx.filter_jit(epoch_step)
 evaluate_jit = eqx.filter_jit(evaluate)
 
 # K trials at once: models, optimiser states, hyperparameters and keys carry a leading
-# axis; the structure, the epoch index and the data are shared.
-_MEMBER = (None, None, None, 0, 0, 0, 0, None, None, None)
+# axis; the structure, the data order, the epoch index and the data are shared.
+_MEMBER = (None, None, None, 0, 0, 0, 0, None, None, None, None)
 train_epoch_batched = eqx.filter_jit(eqx.filter_vmap(epoch_step, in_axes=_MEMBER))
 evaluate_batched = eqx.filter_jit(eqx.filter_vmap(evaluate, in_axes=(0, None, None, None)))

@@ -27,6 +27,7 @@ class RunResult:
     seed: int
     metric: str
     direction: str
+    data_seed: int = 0
     status: Status = "completed"
     value: float | None = None
     best_value: float | None = None

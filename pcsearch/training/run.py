@@ -128,12 +128,13 @@ def _finish_epoch(
     return record
 
 
-def _new_result(plan: Plan, seed: int, params: dict[str, Any]) -> RunResult:
+def _new_result(plan: Plan, seed: int, data_seed: int, params: dict[str, Any]) -> RunResult:
     return RunResult(
         task=plan.task.name,
         algorithm=plan.algorithm_name,
         params=params,
         seed=seed,
+        data_seed=data_seed,
         metric=plan.task.metric,
         direction=plan.task.direction,
         environment=environment(),
@@ -146,13 +147,20 @@ def train(
     params: Mapping[str, Any] | None = None,
     *,
     seed: int = 0,
+    data_seed: int | None = None,
     data_dir: str | Path | None = None,
     on_epoch: EpochCallback | None = None,
 ) -> RunResult:
-    """Train one configuration; ``params`` are overrides of the task's defaults."""
+    """Train one configuration; ``params`` are overrides of the task's defaults.
+
+    ``seed`` drives the initial weights and any noise; ``data_seed`` (default: ``seed``)
+    the order of the training data.
+    """
     plan = make_plan(task, algorithm, params, data_dir)
     model, opt_state, hp, run_key = plan.new_model_and_state(seed)
-    result = _new_result(plan, seed, plan.params)
+    data_seed = seed if data_seed is None else data_seed
+    data_key = jax.random.PRNGKey(data_seed)
+    result = _new_result(plan, seed, data_seed, plan.params)
     d = plan.data
     for epoch in range(plan.params["epochs"]):
         start = time.perf_counter()
@@ -164,6 +172,7 @@ def train(
             opt_state,
             hp,
             jax.random.fold_in(run_key, epoch),
+            jax.random.fold_in(data_key, epoch),
             jnp.int32(epoch),
             d.x_train,
             d.y_train,
@@ -194,13 +203,15 @@ def train_batched(
     members: Sequence[Mapping[str, Any]],
     *,
     seeds: Sequence[int] | None = None,
+    data_seed: int = 0,
     data_dir: str | Path | None = None,
     on_epoch: Callable[[int, EpochRecord], bool | None] | None = None,
 ) -> list[RunResult]:
     """Train K configurations together; they must differ only in traced hyperparameters.
 
-    ``on_epoch(member, record)`` returning truthy stops that member alone. A member's
-    results equal its own ``train`` run with the same seed, up to float tolerance.
+    The members share one data order (``data_seed``). ``on_epoch(member, record)``
+    returning truthy stops that member alone. A member's results equal its own ``train``
+    run with the same ``seed`` and ``data_seed``, up to float tolerance.
     """
     if not members:
         raise PCSearchError("train_batched needs at least one member configuration")
@@ -219,7 +230,8 @@ def train_batched(
     plan = plans[0]
     starts = [p.new_model_and_state(s) for p, s in zip(plans, seeds, strict=True)]
     model, opt_state, hp, run_keys = jax.tree.map(lambda *xs: jnp.stack(xs), *starts)
-    results = [_new_result(plan, s, p.params) for p, s in zip(plans, seeds, strict=True)]
+    results = [_new_result(plan, s, data_seed, p.params) for p, s in zip(plans, seeds, strict=True)]
+    data_key = jax.random.PRNGKey(data_seed)
     active = [True] * len(members)
     d = plan.data
     for epoch in range(plan.params["epochs"]):
@@ -233,6 +245,7 @@ def train_batched(
             opt_state,
             hp,
             keys,
+            jax.random.fold_in(data_key, epoch),
             jnp.int32(epoch),
             d.x_train,
             d.y_train,
