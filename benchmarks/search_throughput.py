@@ -81,7 +81,7 @@ def main() -> None:
     default_data = os.environ.get("PCSEARCH_DATA_DIR") or str(REPO.parent / "shared" / "data")
     parser.add_argument("--data-dir", default=default_data)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--trials", type=int, default=8, help="trials for the unbatched layouts")
+    parser.add_argument("--trials", type=int, default=12, help="trials for the unbatched layouts")
     parser.add_argument("--batches", default="4,8,16", help="K values for batched layouts")
     parser.add_argument("--quick", action="store_true", help="1 epoch, fewer trials (smoke test)")
     args = parser.parse_args()
@@ -115,7 +115,7 @@ def main() -> None:
                 run_layout(
                     workdir,
                     f"one worker, batch K={k}",
-                    k * max(1, 8 // k) if k < 8 else k,
+                    k * -(-args.trials // k),  # whole batches, at least --trials
                     1,
                     k,
                     args.data_dir,

@@ -36,27 +36,20 @@ def worker_id() -> str:
 
 
 def load_study(storage: optuna.storages.BaseStorage, name: str, seed: int):
+    """The study with its own sampler and pruner, built from the config stored on it."""
     try:
-        summary = optuna.study.load_study(study_name=name, storage=storage)
+        study = optuna.load_study(study_name=name, storage=storage)
     except KeyError:
         raise WorkerError(
             f"study {name!r} does not exist in this storage; create it first"
         ) from None
-    raw = summary.user_attrs.get(CONFIG_ATTR)
+    raw = study.user_attrs.get(CONFIG_ATTR)
     if raw is None:
         raise WorkerError(f"study {name!r} was not created by pcsearch (no {CONFIG_ATTR!r} attr)")
     config = StudyConfig.from_dict(raw)
-    study = optuna.load_study(
-        study_name=name,
-        storage=storage,
-        sampler=make_sampler(config, seed),
-        pruner=make_pruner(config),
-    )
+    study.sampler = make_sampler(config, seed)
+    study.pruner = make_pruner(config)
     return study, config
-
-
-def finished_count(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
 
 
 def claim(
