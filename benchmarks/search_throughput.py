@@ -29,7 +29,8 @@ from benchmarks.machine import describe  # noqa: E402
 from search_spaces import SearchSpace, default_space  # noqa: E402
 from workers.config import StudyConfig  # noqa: E402
 from workers.local import start_workers  # noqa: E402
-from workers.study import create_or_resume  # noqa: E402
+from workers.storage import open_storage  # noqa: E402
+from workers.studies import create_or_resume  # noqa: E402
 
 
 def fixed_structure_space() -> dict:
@@ -57,7 +58,7 @@ def run_layout(
         batch=batch,
         data_dir=data_dir,
     )
-    create_or_resume(storage, label, config)
+    create_or_resume(open_storage(storage), label, config)
     start = time.perf_counter()
     procs = start_workers(storage, label, jobs, 0, workdir / label, batch, pin=True)
     peaks = []

@@ -6,14 +6,29 @@ attributes under ``pcsearch``, next to the trials it produced.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import re
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from pcsearch.catalogue import algorithm_info, task_info
+from pcsearch.params import resolve
 from search_spaces import SearchSpace
 from workers.errors import WorkerError
 
-CONFIG_ATTR = "pcsearch"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+NAME_RULE = (
+    "letters, digits, '.', '_' and '-', at most 100 characters, starting with a letter or "
+    "digit, and no '..'"
+)
+
+
+def check_study_name(name: str) -> str:
+    """Study names become log folders and dashboard URLs: a safe character set only."""
+    if not NAME_PATTERN.fullmatch(name) or ".." in name:
+        raise WorkerError(f"study name {name!r} is not allowed; use {NAME_RULE}")
+    return name
+
+
 SAMPLERS = ("tpe", "random", "grid", "cmaes")
 PRUNERS = ("median", "halving", "hyperband", "none")
 
@@ -45,6 +60,7 @@ class StudyConfig:
                 raise WorkerError(
                     f"{name}={value!r} is unknown; choose one of: {', '.join(allowed)}"
                 )
+        resolve(self.task, self.algorithm, self.overrides)  # e.g. epochs=0 fails here, named
         if self.n_trials < 1:
             raise WorkerError(f"n_trials={self.n_trials} must be at least 1")
         if self.batch < 1:
@@ -70,4 +86,17 @@ class StudyConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StudyConfig:
-        return cls(**data)
+        """The config stored on a study; one made by a newer pcsearch is refused clearly."""
+        if not isinstance(data, dict):
+            raise WorkerError(f"the study's pcsearch config is not an object: {data!r}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise WorkerError(
+                f"the study was made by a newer pcsearch (unknown config fields: "
+                f"{', '.join(unknown)}); upgrade pcsearch on this machine"
+            )
+        try:
+            return cls(**data)
+        except TypeError as error:
+            raise WorkerError(f"the study's pcsearch config is incomplete: {error}") from None

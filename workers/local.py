@@ -1,37 +1,60 @@
-"""Local worker processes for the embedded search: the same worker code, as subprocesses."""
+"""Local worker processes: the embedded search's workers, and one worker per GPU.
+
+Children get the storage URL in their environment (``PCSEARCH_DATABASE_URL``), never on
+their command line, where every local user could read it in ``ps``. On Linux a child is
+sent SIGTERM when its parent dies, so no worker outlives the command that started it.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+log = logging.getLogger("pcsearch.worker")
+PR_SET_PDEATHSIG = 1
+STOP_WAIT_SECONDS = 15.0
+USAGE_ERROR = 2
+
+
+def gpu_ids() -> list[str]:
+    """The GPUs this process may use: ``CUDA_VISIBLE_DEVICES`` when set, else nvidia-smi's."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return [g.strip() for g in visible.split(",") if g.strip() and g.strip() != "-1"]
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [str(i) for i, ln in enumerate(out.stdout.splitlines()) if ln.startswith("GPU ")]
+
+
+def gpu_count() -> int:
+    return len(gpu_ids())
 
 
 def default_jobs() -> int:
     """One worker per GPU when there are GPUs, else one per CPU core."""
-    gpus = gpu_count()
-    return gpus if gpus else max(1, os.cpu_count() or 1)
+    return gpu_count() or max(1, os.cpu_count() or 1)
 
 
-def gpu_count() -> int:
-    if shutil.which("nvidia-smi") is None:
-        return 0
-    try:
-        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return 0
-    return sum(1 for line in out.stdout.splitlines() if line.startswith("GPU "))
-
-
-def worker_env(index: int, one_core: bool) -> dict[str, str]:
+def worker_env(index: int, one_core: bool, url: str | None = None) -> dict[str, str]:
     """Give each worker one GPU; or, for a worker meant to own one core, one CPU thread."""
     env = dict(os.environ)
-    gpus = gpu_count()
+    if url is not None:
+        env["PCSEARCH_DATABASE_URL"] = url
+    gpus = gpu_ids()
     if gpus:
-        env["CUDA_VISIBLE_DEVICES"] = str(index % gpus)
+        env["CUDA_VISIBLE_DEVICES"] = gpus[index % len(gpus)]
     elif one_core:
         flags = env.get("XLA_FLAGS", "")
         env["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
@@ -39,13 +62,44 @@ def worker_env(index: int, one_core: bool) -> dict[str, str]:
     return env
 
 
-def core_pinning(index: int) -> Callable[[], None] | None:
-    """Run in the child before exec: stay on one core (no migration, no thread thrash)."""
-    if gpu_count() or not hasattr(os, "sched_getaffinity"):
+def _child_setup(core: int | None) -> Callable[[], None]:
+    """Run in the child before exec: die with the parent; stay on one core if asked."""
+
+    def setup() -> None:
+        if sys.platform.startswith("linux"):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if core is not None:
+            os.sched_setaffinity(0, {core})
+
+    return setup
+
+
+def _core(index: int, pin: bool) -> int | None:
+    if not pin or gpu_count() or not hasattr(os, "sched_getaffinity"):
         return None
     cores = sorted(os.sched_getaffinity(0))
-    core = cores[index % len(cores)]
-    return lambda: os.sched_setaffinity(0, {core})
+    return cores[index % len(cores)]
+
+
+def spawn(command: Sequence[str], env: dict[str, str], log_path: Path | None, core: int | None):
+    """One child process, logging to ``log_path`` (or inheriting our output)."""
+    handle = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child owns it
+    try:
+        return subprocess.Popen(
+            list(command),
+            stdout=handle,
+            stderr=subprocess.STDOUT if handle else None,
+            env=env,
+            preexec_fn=_child_setup(core),
+        )
+    finally:
+        if handle:
+            handle.close()
+
+
+def worker_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pcsearch.cli.main", "worker", *args]
 
 
 def start_workers(
@@ -63,21 +117,62 @@ def start_workers(
     log_dir.mkdir(parents=True, exist_ok=True)
     processes = []
     for index in range(jobs):
-        command = [
-            sys.executable, "-m", "pcsearch.cli.main", "worker", "--storage", url,
-            "--study", study, "--until-done", "--seed", str(seed * 1009 + index),
-        ]  # fmt: skip
+        args = ["--study", study, "--until-done", "--seed", str(seed * 1009 + index)]
         if batch:
-            command += ["--batch", str(batch)]
-        log = open(log_dir / f"worker-{index}.log", "ab")  # noqa: SIM115 - the child owns it
+            args += ["--batch", str(batch)]
         processes.append(
-            subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=worker_env(index, one_core=pin),
-                preexec_fn=core_pinning(index) if pin else None,
+            spawn(
+                worker_command(*args),
+                worker_env(index, one_core=pin, url=url),
+                log_dir / f"worker-{index}.log",
+                _core(index, pin),
             )
         )
-        log.close()
     return processes
+
+
+def stop_all(processes: Sequence[subprocess.Popen], wait: float = STOP_WAIT_SECONDS) -> None:
+    """SIGTERM every live child, wait for them (they give their trials back), then kill."""
+    for p in processes:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    give_up = time.monotonic() + wait
+    for p in processes:
+        try:
+            p.wait(timeout=max(0.1, give_up - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def supervise(commands: Sequence[tuple[list[str], dict[str, str]]], restart_pause: float) -> int:
+    """Run one child per command until asked to stop; a child that dies (an OOM kill, a
+    crash) is started again after ``restart_pause`` seconds. SIGTERM/SIGINT stop them all."""
+    stopping: list[str] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        stopping.append(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    children = [spawn(cmd, env, None, None) for cmd, env in commands]
+    restart_at: dict[int, float] = {}
+    while not stopping:
+        for i, child in enumerate(children):
+            code = child.poll()
+            if code is None:
+                continue
+            if code == USAGE_ERROR:  # bad input: restarting would only repeat it
+                stop_all(children)
+                return USAGE_ERROR
+            if i not in restart_at:
+                log.warning(
+                    "worker %d exited with %s; restarting in %.0f s", i, code, restart_pause
+                )
+                restart_at[i] = time.monotonic() + restart_pause
+            elif time.monotonic() >= restart_at.pop(i):
+                children[i] = spawn(*commands[i], None, None)
+        time.sleep(0.5)
+    log.warning("stopping %d worker(s) on %s", len(children), stopping[0])
+    stop_all(children)
+    return 0

@@ -1,232 +1,228 @@
-"""The worker loop: claim trials of a study, train, tell; survive bad trials and signals."""
+"""The worker: claim trials, train, tell; survive bad trials, odd studies and outages.
+
+One :class:`Worker` per process. It holds one storage (retried through outages), one
+heartbeat thread renewing the leases of the trials it holds, one stale watch per study,
+and a failure budget per study: a worker that fails ``PCSEARCH_MAX_CONSECUTIVE_FAILURES``
+trials of a study in a row stops taking that study and says why on the study, so a
+broken machine never stops the healthy ones.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
-import signal
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections import Counter, defaultdict
+from collections.abc import Callable
 
 import optuna
 from optuna.trial import TrialState
 
-from pcsearch.catalogue import HYPERPARAMETERS
-from workers.config import CONFIG_ATTR, StudyConfig
+from workers import attrs, studies
+from workers.claim import FINISHED, Claimed, claim, structure
+from workers.config import StudyConfig
 from workers.errors import WorkerError
+from workers.leases import Heartbeat, Holdings, StaleWatch, release, worker_id
+from workers.resilience import deadline
 from workers.samplers import make_pruner, make_sampler
-from workers.storage import HEARTBEAT_SECONDS, open_storage, slot_lock
-from workers.trial_runner import run_batch, run_trial, training_params
+from workers.settings import settings
+from workers.storage import open_storage, slot_lock
+from workers.trial_runner import run_batch, run_trial
 
 log = logging.getLogger("pcsearch.worker")
-COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
-WORKER_ATTR = "worker"
+BROKEN_STUDY_RETRY_SECONDS = 300.0
 
 
-class Shutdown(BaseException):
-    """Raised in the worker by SIGTERM/SIGINT so the current trials end as FAIL, cleanly."""
+class GaveUp(WorkerError):
+    """This worker stopped taking a study whose trials it kept failing."""
 
 
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+class StudyStopped(WorkerError):
+    """The study was stopped by a person while this worker waited for it."""
 
 
-def load_study(storage: optuna.storages.BaseStorage, name: str, seed: int):
-    """The study with its own sampler and pruner, built from the config stored on it."""
-    try:
-        study = optuna.load_study(study_name=name, storage=storage)
-    except KeyError:
-        raise WorkerError(
-            f"study {name!r} does not exist in this storage; create it first"
-        ) from None
-    raw = study.user_attrs.get(CONFIG_ATTR)
-    if raw is None:
-        raise WorkerError(f"study {name!r} was not created by pcsearch (no {CONFIG_ATTR!r} attr)")
-    config = StudyConfig.from_dict(raw)
-    study.sampler = make_sampler(config, seed)
-    study.pruner = make_pruner(config)
-    return study, config
+class Worker:
+    def __init__(
+        self,
+        url: str,
+        *,
+        seed: int = 0,
+        batch: int | None = None,
+        poll: float = 5.0,
+        on_trials: Callable[[list[TrialState | None]], None] | None = None,
+    ) -> None:
+        self.url, self.seed, self.batch, self.poll = url, seed, batch, poll
+        self.on_trials = on_trials
+        self.storage = open_storage(url)
+        self.holdings = Holdings()
+        self.heartbeat = Heartbeat(self.holdings)
+        self.stopping = threading.Event()
+        self.claiming = threading.Lock()
+        """Held during a claim, so that a stop gives back every trial the claim took."""
+        self.ran = 0
+        self.gave_up: dict[str, str] = {}
+        self._studies: dict[str, optuna.Study] = {}
+        self._watches: defaultdict[str, StaleWatch] = defaultdict(StaleWatch)
+        self._failures: Counter[str] = Counter()
+        self._broken: dict[str, float] = {}
 
+    # --- one study ------------------------------------------------------------------------
 
-def claim(
-    study: optuna.Study, config: StudyConfig, url: str, batch: int
-) -> list[tuple[optuna.Trial, dict[str, Any]]]:
-    """Ask up to ``batch`` trials, never more than the study still needs (under a lock)."""
-    with slot_lock(url, study.study_name):
-        free = config.n_trials - len(study.get_trials(deepcopy=False, states=COUNTED))
-        if free <= 0:
-            return []
-        first = study.ask()
-        claimed = [(first, training_params(config, first))]
-        if min(batch, free) > 1:
-            structural = {
-                k: v
-                for k, v in first.params.items()
-                if not (k in HYPERPARAMETERS and HYPERPARAMETERS[k].traced)
-            }
-            base = study.sampler
-            study.sampler = optuna.samplers.PartialFixedSampler(structural, base)
-            try:
-                for _ in range(min(batch, free) - 1):
-                    trial = study.ask()
-                    claimed.append((trial, training_params(config, trial)))
-            finally:
-                study.sampler = base
-        for trial, _ in claimed:
-            trial.set_user_attr(WORKER_ATTR, worker_id())
-        return claimed
+    def study(self, name: str) -> optuna.Study:
+        """The study, loaded once, with this worker's sampler and pruner."""
+        if name not in self._studies:
+            study, config = studies.load(self.storage, name)
+            study.sampler = make_sampler(config, self.seed)
+            study.pruner = make_pruner(config)
+            self._studies[name] = study
+        return self._studies[name]
 
+    def run_study(self, name: str, until_done: bool = False) -> int:
+        """Take trials of one study while it needs them; returns how many this call ran.
 
-@contextmanager
-def heartbeat(storage: optuna.storages.BaseStorage, trials: list[optuna.Trial]) -> Iterator[None]:
-    """Keep RDB heartbeats alive while training so only dead workers' trials go stale."""
-    if (
-        not isinstance(storage, optuna.storages.RDBStorage)
-        or storage.get_heartbeat_interval() is None
-    ):
-        yield
-        return
-    stop = threading.Event()
-
-    def beat() -> None:
-        while True:
-            for t in trials:
-                storage.record_heartbeat(t._trial_id)
-            if stop.wait(HEARTBEAT_SECONDS):
-                return
-
-    thread = threading.Thread(target=beat, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
-def unfinished(study: optuna.Study, trials: list[optuna.Trial]) -> list[optuna.Trial]:
-    """Those of ``trials`` still RUNNING (an error may come after some were told)."""
-    running = {t._trial_id for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
-    return [t for t in trials if t._trial_id in running]
-
-
-def fail(study: optuna.Study, trials: list[optuna.Trial], reason: str) -> None:
-    for trial in unfinished(study, trials):
-        trial.set_user_attr("status", "failed")
-        trial.set_user_attr("reason", reason)
-        study.tell(trial, state=TrialState.FAIL)
-
-
-def too_many_failures(study: optuna.Study, config: StudyConfig) -> str | None:
-    failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
-    errors = [t for t in failed if "error" in t.user_attrs]
-    if len(errors) >= max(3, config.n_trials):
-        return errors[-1].user_attrs["error"]
-    return None
-
-
-def run_study(
-    url: str,
-    name: str,
-    *,
-    seed: int = 0,
-    batch: int | None = None,
-    on_trial: Callable[[list[TrialState]], None] | None = None,
-) -> int:
-    """Work on one study until it has its trials; returns how many trials this worker ran."""
-    storage = open_storage(url)
-    study, config = load_study(storage, name, seed)
-    k = batch or config.batch
-    ran = 0
-    while True:
-        if isinstance(storage, optuna.storages.RDBStorage):
-            optuna.storages.fail_stale_trials(study)
-        last_error = too_many_failures(study, config)
-        if last_error is not None:
-            raise WorkerError(f"study {name!r}: too many trials failed; last error: {last_error}")
-        trials: list[optuna.Trial] = []
-        try:
-            with shutdown_deferred():  # every asked trial is in ``trials`` before a Shutdown
-                claimed = claim(study, config, url, k)
-                trials = [t for t, _ in claimed]
-            if not claimed:
+        With ``until_done`` the worker also waits while others' trials run (one of them
+        may be abandoned and need a retry), and returns once the study has all its
+        trials. It raises :class:`GaveUp` or :class:`StudyStopped` when it cannot.
+        """
+        study = self.study(name)
+        ran = 0
+        while not self.stopping.is_set():
+            if name in self.gave_up:
+                if until_done:
+                    raise GaveUp(f"gave up on study {name!r}: {self.gave_up[name]}")
                 return ran
+            with self.claiming:
+                config, claimed = claim(
+                    study, self.url, self.batch, self.holdings, self._watches[name]
+                )
+            if config is None:
+                if until_done:
+                    self._explain_inactive(study, name)
+                return ran
+            if claimed:
+                ran += self._train(study, name, config, claimed)
+                continue
+            finished = len(study.get_trials(deepcopy=False, states=FINISHED))
+            if finished >= config.n_trials or not until_done:
+                return ran
+            self.stopping.wait(min(self.poll, settings().heartbeat_seconds))
+        return ran
+
+    def _explain_inactive(self, study: optuna.Study, name: str) -> None:
+        state = studies.status(study)
+        if state == attrs.FAILING:
+            reasons = studies.failing_workers(study.user_attrs)
+            last = next(reversed(reasons.values()), {}).get("reason", "see the study")
+            raise GaveUp(f"study {name!r} is marked failing by its workers; last: {last}")
+        raise StudyStopped(f"study {name!r} was stopped; resume it to go on")
+
+    def _train(
+        self, study: optuna.Study, name: str, config: StudyConfig, claimed: list[Claimed]
+    ) -> int:
+        """Train what was claimed, one program per structure (a queued retry may differ)."""
+        groups: dict[tuple, list[Claimed]] = {}
+        for c in claimed:
+            groups.setdefault(structure(c.params), []).append(c)
+        for group in groups.values():
+            trials = [c.trial for c in group]
             try:
-                with heartbeat(storage, trials):
-                    if len(claimed) == 1:
-                        states = [run_trial(study, trials[0], claimed[0][1], config)]
-                    else:
-                        states = run_batch(study, trials, [p for _, p in claimed], config)
-            except Exception as error:  # a bad trial must not take the worker down
+                if len(group) == 1:
+                    states = [run_trial(study, trials[0], group[0].params, config, self._is_lost)]
+                else:
+                    params = [c.params for c in group]
+                    states = run_batch(study, trials, params, config, self._is_lost)
+            except Exception as error:
                 log.exception("trial(s) %s failed", [t.number for t in trials])
-                for t in unfinished(study, trials):
-                    t.set_user_attr("error", f"{type(error).__name__}: {error}")
-                fail(study, trials, f"error: {error}")
                 states = [TrialState.FAIL] * len(trials)
-        except Shutdown:
-            fail(study, trials, "interrupted: the worker was stopped")
-            raise
-        ran += len(trials)
-        if on_trial is not None:
-            on_trial(states)
+                self._failed(study, name, trials, error)
+            else:
+                self._failures[name] = 0
+            finally:
+                self.holdings.drop(t._trial_id for t in trials)
+            self.ran += len(trials)
+            if self.on_trials is not None:
+                self.on_trials(states)
+        return len(claimed)
 
+    def _is_lost(self, trial: optuna.Trial) -> bool:
+        return trial._trial_id in self.holdings.lost
 
-_deferring = False
-_pending: list[str] = []
-
-
-@contextmanager
-def shutdown_deferred() -> Iterator[None]:
-    """Hold a SIGTERM/SIGINT that arrives inside the block until its end. Claiming must not
-    be cut short: a trial asked but not yet marked with its worker would stay RUNNING
-    forever, holding one of the study's slots, with nobody to fail it."""
-    global _deferring
-    _deferring = True
-    try:
-        yield
-    finally:
-        _deferring = False
-    if _pending:
-        raise Shutdown(_pending.pop())
-
-
-def install_signal_handlers() -> None:
-    def stop(signum: int, _frame: Any) -> None:
-        if _deferring:
-            _pending.append(signal.Signals(signum).name)
+    def _failed(
+        self, study: optuna.Study, name: str, trials: list[optuna.Trial], error: Exception
+    ) -> None:
+        """Give the trials back for a retry elsewhere, and count the failure against this
+        worker: after too many in a row it stops taking the study."""
+        reason = f"error: {type(error).__name__}: {error}"
+        for trial in trials:
+            with contextlib.suppress(Exception):  # already finished: nothing to annotate
+                trial.set_user_attr(attrs.ERROR, reason)
+        with slot_lock(self.url, name):
+            release(study, [t._trial_id for t in trials], reason, retry=True)
+        self._failures[name] += 1
+        failures = self._failures[name]
+        limit = settings().max_consecutive_failures
+        if failures >= limit:
+            why = f"{failures} trials failed in a row on {worker_id()}; last {reason}"
+            self.gave_up[name] = why
+            failing = studies.give_up(study, worker_id(), why, failures, settings().failing_workers)
+            log.error("giving up on study %s: %s%s", name, why, " (study marked failing)" * failing)
             return
-        raise Shutdown(signal.Signals(signum).name)
+        self.stopping.wait(settings().failure_backoff_seconds * 2 ** (failures - 1))
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    # --- every study ------------------------------------------------------------------------
 
+    def serve(self, once: bool = False) -> None:
+        """The service loop: keep taking trials from every active pcsearch study."""
+        while not self.stopping.is_set():
+            worked = 0
+            for summary in studies.pcsearch_studies(self.storage):
+                name = summary.study_name
+                if not self._worth_a_look(name, summary.user_attrs):
+                    continue
+                try:
+                    worked += self.run_study(name)
+                except Exception as error:  # one odd study must not stop the service
+                    self._studies.pop(name, None)
+                    self._broken[name] = time.monotonic() + BROKEN_STUDY_RETRY_SECONDS
+                    log.error(
+                        "skipping study %s for %.0f s: %s",
+                        name,
+                        BROKEN_STUDY_RETRY_SECONDS,
+                        error if isinstance(error, WorkerError) else repr(error),
+                    )
+            if once:
+                return
+            if not worked:
+                self.stopping.wait(self.poll)
 
-def pcsearch_studies(storage: optuna.storages.BaseStorage) -> list[str]:
-    """Studies created by pcsearch, oldest first; ``run_study`` skips finished ones quickly."""
-    return [
-        s.study_name
-        for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
-        if CONFIG_ATTR in s.user_attrs
-    ]
+    def _worth_a_look(self, name: str, user_attrs: dict) -> bool:
+        if name in self.gave_up:
+            return False
+        if (user_attrs.get(attrs.STATUS) or attrs.ACTIVE) != attrs.ACTIVE:
+            return False
+        return self._broken.get(name, 0.0) <= time.monotonic()
 
+    # --- stopping ---------------------------------------------------------------------------
 
-def serve(
-    url: str, *, seed: int = 0, batch: int | None = None, poll: float = 5.0, once: bool = False
-) -> None:
-    """The service worker: keep taking trials from any pcsearch study that needs them."""
-    storage = open_storage(url)
-    while True:
-        worked = 0
-        for name in pcsearch_studies(storage):
+    def stop(self, signal_name: str) -> None:
+        """Give back every held trial (queued again for another worker) and stop taking
+        work; runs in the stop watchdog's thread while the main thread may be mid-epoch."""
+        self.stopping.set()
+        self.heartbeat.stop()
+        self.claiming.acquire(timeout=3.0)
+        reason = f"worker stopped by {signal_name}"
+        by_study: dict[str, tuple[optuna.Study, list[int]]] = {}
+        for study, trial_id in self.holdings.snapshot():
+            by_study.setdefault(study.study_name, (study, []))[1].append(trial_id)
+        log.warning("%s; giving back %d trial(s)", reason, len(self.holdings.snapshot()))
+        for name, (study, trial_ids) in by_study.items():
             try:
-                worked += run_study(url, name, seed=seed, batch=batch)
-            except WorkerError as error:
-                log.error("%s", error)
-        if once:
-            return
-        if not worked:
-            time.sleep(poll)
+                with deadline(5.0), slot_lock(self.url, name):
+                    release(study, trial_ids, reason, retry=True)
+            except Exception as error:
+                log.warning(
+                    "could not queue the trials of %s again (%s); failing them", name, error
+                )
+                with deadline(2.0):
+                    release(study, trial_ids, reason, retry=False)

@@ -7,14 +7,20 @@ device. A diverged run ends as PRUNED with its reason; it never crashes the work
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import optuna
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
+from workers import attrs
 from workers.config import StudyConfig
+
+log = logging.getLogger("pcsearch.worker")
+IsLost = Callable[[optuna.Trial], bool]
 
 
 def trial_seed(config: StudyConfig, trial: optuna.Trial) -> int:
@@ -27,22 +33,29 @@ def training_params(config: StudyConfig, trial: optuna.Trial) -> dict[str, Any]:
 
 
 class TrialRecorder:
-    """Writes a run's progress onto its trial and asks the pruner after every epoch."""
+    """Writes a run's progress onto its trial and asks the pruner after every epoch; stops
+    the run when the trial's lease was lost (someone else finished the trial)."""
 
-    def __init__(self, trial: optuna.Trial) -> None:
+    def __init__(self, trial: optuna.Trial, is_lost: IsLost) -> None:
         self.trial = trial
+        self.is_lost = is_lost
         self.values: list[float | None] = []
         self.energies: list[list[float]] = []
         self.seconds: list[float] = []
 
     def __call__(self, record) -> bool:
+        if self.is_lost(self.trial):
+            return True
         self.values.append(record.value)
         self.energies.append(record.energy_per_layer)
         self.seconds.append(record.seconds)
-        self.trial.set_user_attr("epoch_values", self.values)
-        self.trial.set_user_attr("energy_per_layer", self.energies)
-        self.trial.set_user_attr("epoch_seconds", self.seconds)
-        self.trial.report(record.value, step=record.epoch)
+        try:
+            self.trial.set_user_attr(attrs.EPOCH_VALUES, self.values)
+            self.trial.set_user_attr(attrs.ENERGY_PER_LAYER, self.energies)
+            self.trial.set_user_attr(attrs.EPOCH_SECONDS, self.seconds)
+            self.trial.report(record.value, step=record.epoch)
+        except (UpdateFinishedTrialError, KeyError):
+            return True  # finished by someone else, or deleted with its study
         return self.trial.should_prune()
 
 
@@ -50,38 +63,55 @@ def _finite_or_none(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
-def finish(study: optuna.Study, trial: optuna.Trial, result) -> TrialState:
-    """Store the result's summary and tell the study how the trial ended.
+def finish(study: optuna.Study, trial: optuna.Trial, result) -> TrialState | None:
+    """Store the result's summary and tell the study how the trial ended; None when the
+    trial was no longer ours to tell (failed as abandoned, or deleted with its study).
 
     The history is written again from the result, so the epoch a run diverged in is kept
     too (non-finite numbers stored as null).
     """
     history = result.history
-    trial.set_user_attr("epoch_values", [_finite_or_none(h.value) for h in history])
-    trial.set_user_attr(
-        "energy_per_layer", [[_finite_or_none(e) for e in h.energy_per_layer] for h in history]
-    )
-    trial.set_user_attr("epoch_seconds", [h.seconds for h in history])
-    trial.set_user_attr("status", result.status)
-    trial.set_user_attr("environment", result.environment)
-    trial.set_user_attr("seed", result.seed)
-    trial.set_user_attr("data_seed", result.data_seed)
-    trial.set_user_attr("resolved_params", result.params)
+    summary = {
+        attrs.EPOCH_VALUES: [_finite_or_none(h.value) for h in history],
+        attrs.ENERGY_PER_LAYER: [[_finite_or_none(e) for e in h.energy_per_layer] for h in history],
+        attrs.EPOCH_SECONDS: [h.seconds for h in history],
+        attrs.RUN_STATUS: result.status,
+        attrs.ENVIRONMENT: result.environment,
+        attrs.SEED: result.seed,
+        attrs.DATA_SEED: result.data_seed,
+        attrs.RESOLVED_PARAMS: result.params,
+    }
     if result.reason:
-        trial.set_user_attr("reason", result.reason)
-    if result.status == "completed":
-        study.tell(trial, result.value)
-        return TrialState.COMPLETE
-    study.tell(trial, state=TrialState.PRUNED)
-    return TrialState.PRUNED
+        summary[attrs.REASON] = result.reason
+    try:
+        for key, value in summary.items():
+            trial.set_user_attr(key, value)
+        if result.status == "completed":
+            study.tell(trial, result.value)
+            return TrialState.COMPLETE
+        study.tell(trial, state=TrialState.PRUNED)
+        return TrialState.PRUNED
+    except (UpdateFinishedTrialError, KeyError):
+        log.warning(
+            "trial %d was finished by someone else while it ran (its lease lapsed); "
+            "its result (%s, %s) is not stored",
+            trial.number,
+            result.status,
+            result.value,
+        )
+        return None
 
 
 def run_trial(
-    study: optuna.Study, trial: optuna.Trial, params: dict[str, Any], config: StudyConfig
-) -> TrialState:
+    study: optuna.Study,
+    trial: optuna.Trial,
+    params: dict[str, Any],
+    config: StudyConfig,
+    is_lost: IsLost,
+) -> TrialState | None:
     from pcsearch.training import train
 
-    recorder = TrialRecorder(trial)
+    recorder = TrialRecorder(trial, is_lost)
     result = train(
         config.task,
         config.algorithm,
@@ -99,11 +129,12 @@ def run_batch(
     trials: Sequence[optuna.Trial],
     members: Sequence[dict[str, Any]],
     config: StudyConfig,
-) -> list[TrialState]:
+    is_lost: IsLost,
+) -> list[TrialState | None]:
     """K trials that share their structural parameters, trained in one vmapped program."""
     from pcsearch.training import train_batched
 
-    recorders = [TrialRecorder(t) for t in trials]
+    recorders = [TrialRecorder(t, is_lost) for t in trials]
     results = train_batched(
         config.task,
         config.algorithm,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -12,10 +13,26 @@ from optuna.trial import TrialState
 
 from pcsearch.errors import PCSearchError
 from search_spaces import SearchSpace, default_space, get_space
-from workers.config import PRUNERS, SAMPLERS, StudyConfig
-from workers.local import default_jobs, start_workers
-from workers.storage import DEFAULT_STORAGE, dashboard_command, journal_path
-from workers.study import create_or_resume, fail_orphaned_trials
+from workers import studies
+from workers.config import PRUNERS, SAMPLERS, StudyConfig, check_study_name
+from workers.leases import StaleWatch, reap
+from workers.local import default_jobs, start_workers, stop_all
+from workers.storage import (
+    DEFAULT_STORAGE,
+    dashboard_command,
+    journal_path,
+    open_storage,
+    redact,
+    slot_lock,
+    storage_url,
+)
+
+REAP_EVERY = 1.0
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+class Stopped(Exception):
+    """SIGTERM reached the search command."""
 
 
 def resolve_space(name: str | None, task: str, algorithm: str) -> SearchSpace:
@@ -28,57 +45,88 @@ def resolve_space(name: str | None, task: str, algorithm: str) -> SearchSpace:
     return get_space(name)
 
 
+def _check_counts(args: argparse.Namespace) -> None:
+    for flag, value in (("--trials", args.trials), ("--jobs", args.jobs), ("--batch", args.batch)):
+        if value is not None and value < 1:
+            raise PCSearchError(f"{flag} {value} must be at least 1")
+    if args.epochs is not None and args.epochs < 1:
+        raise PCSearchError(f"--epochs {args.epochs} must be at least 1")
+
+
 def run(args: argparse.Namespace) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _check_counts(args)
+    name = check_study_name(args.study or f"{args.task}.{args.algorithm}")
     space = resolve_space(args.space, args.task, args.algorithm)
-    overrides = {"epochs": args.epochs} if args.epochs else {}
-    sampler = args.sampler or ("grid" if space.kind == "grid" else "tpe")
     config = StudyConfig(
         task=args.task,
         algorithm=args.algorithm,
         space=space.to_dict(),
         n_trials=args.trials,
-        sampler=sampler,
+        sampler=args.sampler or ("grid" if space.kind == "grid" else "tpe"),
         pruner=args.pruner,
         seed=args.seed,
-        overrides=overrides,
+        overrides={"epochs": args.epochs} if args.epochs else {},
         batch=args.batch,
         data_dir=args.data_dir,
     )
-    name = args.study or f"{args.task}.{args.algorithm}"
-    study = create_or_resume(args.storage, name, config)
-    if fail_orphaned_trials(study):
-        print("marked trials of dead workers from an earlier run as failed", file=sys.stderr)
+    url = storage_url(args.storage, default=DEFAULT_STORAGE)
+    storage = open_storage(url)
+    study = studies.create_or_resume(storage, name, config)
+    watch = StaleWatch()
+    if _reap(study, url, watch):
+        print("queued again the trials of workers that died in an earlier run", file=sys.stderr)
     jobs = args.jobs or default_jobs()
-    log_dir = _log_dir(args.storage, name)
+    log_dir = _log_dir(url, name)
     print(
-        f"study {name!r} in {args.storage}: {args.trials} trials of {args.task} / "
+        f"study {name!r} in {redact(url)}: {args.trials} trials of {args.task} / "
         f"{args.algorithm}, space {space.ref}, {jobs} worker(s); logs in {log_dir}",
         file=sys.stderr,
     )
-    processes = start_workers(args.storage, name, jobs, args.seed, log_dir, args.batch)
+    processes = start_workers(url, name, jobs, args.seed, log_dir, args.batch)
     display = Progress(study, args.trials)
+    previous = signal.signal(signal.SIGTERM, _raise_stopped)
     try:
         while any(p.poll() is None for p in processes):
             display.show()
-            time.sleep(1.0)
-    except KeyboardInterrupt:
-        for p in processes:
-            p.wait()
-        fail_orphaned_trials(study)
+            _reap(study, url, watch)
+            time.sleep(REAP_EVERY)
+    except (KeyboardInterrupt, Stopped) as interruption:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut cleanup
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop_all(processes)
+        _reap(study, url, watch)
         display.show(final=True)
         print(
             f"\ninterrupted; run the same command again to resume study {name!r}", file=sys.stderr
         )
-        return 130
+        return 130 if isinstance(interruption, KeyboardInterrupt) else 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    _reap(study, url, watch)
     display.show(final=True)
-    fail_orphaned_trials(study)
+    print(report(study, url), flush=True)
+    gave_up = studies.failing_workers(study.user_attrs)
+    for worker, info in gave_up.items():
+        print(f"worker {worker} gave up: {info.get('reason')}", file=sys.stderr)
     bad = [p.returncode for p in processes if p.returncode]
-    print(report(study, args.storage), flush=True)
     if bad:
-        print(f"{len(bad)} worker(s) exited with errors; see {log_dir}", file=sys.stderr)
+        print(f"{len(bad)} worker(s) ended abnormally; see {log_dir}", file=sys.stderr)
+    finished = len(study.get_trials(deepcopy=False, states=FINISHED))
+    if finished < args.trials:
+        print(f"the study has {finished} of its {args.trials} trials", file=sys.stderr)
         return 1
     return 0
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise Stopped(signal.Signals(signum).name)
+
+
+def _reap(study: optuna.Study, url: str, watch: StaleWatch) -> list[int]:
+    """Queue again the trials of dead local workers, so the study finishes in this run."""
+    with slot_lock(url, study.study_name):
+        return reap(study, watch)
 
 
 def _log_dir(url: str, study: str) -> Path:
@@ -88,33 +136,35 @@ def _log_dir(url: str, study: str) -> Path:
 
 
 class Progress:
-    """Trials done, running, pruned and failed, best so far, and an ETA."""
+    """Trials done, running, queued, pruned and failed, best so far, and an ETA."""
 
     def __init__(self, study: optuna.Study, n_trials: int) -> None:
         self.study, self.n_trials, self.start = study, n_trials, time.monotonic()
-        self.done_at_start = self._counts()[0]
+        self.done_at_start = self._counts()[TrialState.COMPLETE]
+        self.done_at_start += self._counts()[TrialState.PRUNED]
         self.tty = sys.stderr.isatty()
         self.last = self.last_state = ""
 
-    def _counts(self) -> tuple[int, int, int, int, int]:
-        trials = self.study.get_trials(deepcopy=False)
-        n = lambda s: sum(t.state == s for t in trials)
-        complete, pruned = n(TrialState.COMPLETE), n(TrialState.PRUNED)
-        return complete + pruned, complete, n(TrialState.RUNNING), pruned, n(TrialState.FAIL)
+    def _counts(self) -> dict[TrialState, int]:
+        counts = dict.fromkeys(TrialState, 0)
+        for t in self.study.get_trials(deepcopy=False):
+            counts[t.state] += 1
+        return counts
 
     def show(self, final: bool = False) -> None:
-        done, complete, running, pruned, failed = self._counts()
-        best = "-"
-        if complete:
-            best = f"{self.study.best_value:.4f}"
+        n = self._counts()
+        complete, pruned = n[TrialState.COMPLETE], n[TrialState.PRUNED]
+        done = complete + pruned
+        best = f"{self.study.best_value:.4f}" if complete else "-"
         new = done - self.done_at_start
         elapsed = time.monotonic() - self.start
         eta = "-"
         if new > 0 and done < self.n_trials:
             eta = f"{elapsed / new * (self.n_trials - done):.0f}s"
+        queued = f", queued {n[TrialState.WAITING]}" if n[TrialState.WAITING] else ""
         state = (
             f"trials {done}/{self.n_trials} done (complete {complete}, pruned {pruned}), "
-            f"running {running}, failed {failed} | best {best}"
+            f"running {n[TrialState.RUNNING]}{queued}, failed {n[TrialState.FAIL]} | best {best}"
         )
         line = f"{state} | {elapsed:.0f}s, ETA {eta}"
         if self.tty:
@@ -147,8 +197,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--space", help="a space name (see `pcsearch spaces`) or a .json/.yaml file")
     p.add_argument(
         "--storage",
-        default=DEFAULT_STORAGE,
-        help=f"a .journal file (default {DEFAULT_STORAGE}) or postgresql+psycopg2://",
+        help=f"a .journal file or postgresql+psycopg2://... (default: $PCSEARCH_DATABASE_URL, "
+        f"else {DEFAULT_STORAGE})",
     )
     p.add_argument("--study", help="study name (default TASK.ALGORITHM); same name resumes")
     p.add_argument("--jobs", type=int, help="local worker processes (default: per core or GPU)")

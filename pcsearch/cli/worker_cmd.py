@@ -1,36 +1,80 @@
-"""``pcsearch worker``: one worker process (the service's and the embedded search's)."""
+"""``pcsearch worker``: the service's worker (and the embedded search's).
+
+With several GPUs visible it supervises one worker process per GPU, restarting any that
+dies; otherwise it is that worker itself.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
+
+from pcsearch.errors import PCSearchError
+
+GIVE_UP_EXIT = 1
 
 
 def run(args: argparse.Namespace) -> int:
-    from workers.loop import Shutdown, install_signal_handlers, run_study, serve
+    from workers.local import gpu_ids, supervise, worker_command, worker_env
+    from workers.logs import configure_logging
+    from workers.storage import open_storage, storage_url
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    install_signal_handlers()
+    url = storage_url(args.storage)
+    configure_logging(url)
+    if args.procs is not None and args.procs < 1:
+        raise PCSearchError(f"--procs {args.procs} must be at least 1")
+    procs = args.procs or max(1, len(gpu_ids()))
+    if procs > 1:
+        open_storage(url)  # bad input fails here, once, not in every child
+        child_args = _child_args(args)
+        return supervise(
+            [(worker_command(*child_args), worker_env(i, False, url)) for i in range(procs)],
+            restart_pause=args.restart_pause,
+        )
+    return _work(url, args)
+
+
+def _child_args(args: argparse.Namespace) -> list[str]:
+    out = ["--procs", "1", "--seed", str(args.seed), "--poll", str(args.poll)]
+    if args.study:
+        out += ["--study", args.study]
+    if args.until_done:
+        out.append("--until-done")
+    if args.batch:
+        out += ["--batch", str(args.batch)]
+    return out
+
+
+def _work(url: str, args: argparse.Namespace) -> int:
+    from workers.loop import GaveUp, StudyStopped, Worker
+    from workers.signals import install_stop_watchdog
+
+    worker = Worker(url, seed=args.seed, batch=args.batch, poll=args.poll)
+    install_stop_watchdog(worker.stop)
+    worker.heartbeat.start()
     try:
         if args.study:
             while True:
-                run_study(args.storage, args.study, seed=args.seed, batch=args.batch)
-                if args.until_done:
+                worker.run_study(args.study, until_done=args.until_done)
+                if args.until_done or worker.stopping.is_set():
                     return 0
-                import time
-
-                time.sleep(args.poll)
-        serve(args.storage, seed=args.seed, batch=args.batch, poll=args.poll)
-    except Shutdown as signal_name:
-        print(f"worker stopped by {signal_name}", file=sys.stderr)
+                worker.stopping.wait(args.poll)
+        worker.serve()
+    except GaveUp as error:
+        print(f"pcsearch worker: {error}", file=sys.stderr)
+        return GIVE_UP_EXIT
+    except StudyStopped as error:
+        print(f"pcsearch worker: {error}", file=sys.stderr)
         return 0
     return 0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("worker", help="take trials from studies in a storage and run them")
-    p.add_argument("--storage", required=True, help="postgresql+psycopg2://..., FILE.journal")
+    p.add_argument(
+        "--storage",
+        help="postgresql+psycopg2://..., FILE.journal (default: $PCSEARCH_DATABASE_URL)",
+    )
     p.add_argument("--study", help="work on this study only (default: every pcsearch study)")
     p.add_argument(
         "--until-done",
@@ -40,4 +84,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, help="train K trials together (overrides the study)")
     p.add_argument("--seed", type=int, default=0, help="this worker's sampler seed")
     p.add_argument("--poll", type=float, default=5.0, help="seconds between looks for work")
+    p.add_argument(
+        "--procs",
+        type=int,
+        help="worker processes (default: one per visible GPU, else one)",
+    )
+    p.add_argument(
+        "--restart-pause",
+        type=float,
+        default=10.0,
+        help="seconds before a crashed worker process is started again (with --procs > 1)",
+    )
     p.set_defaults(handler=run)

@@ -130,7 +130,7 @@ def test_two_worker_search_finishes_exactly_its_trials(run_cli, tmp_path: Path) 
             assert float(printed[name]) == pytest.approx(value, rel=1e-5), name
         else:
             assert printed[name] == str(value), name
-    assert f"optuna-dashboard {storage}" in result.stdout
+    assert f"pcsearch dashboard --storage {storage}" in result.stdout
     assert "trials 8/8 done" in result.stderr
 
 

@@ -12,11 +12,21 @@ import optuna
 import pytest
 
 from search_spaces import SearchSpace, default_space
-from workers.config import CONFIG_ATTR, PRUNERS, SAMPLERS, StudyConfig
+from workers import studies
+from workers.attrs import CONFIG as CONFIG_ATTR
+from workers.config import PRUNERS, SAMPLERS, StudyConfig
 from workers.errors import WorkerError
-from workers.loop import load_study, run_study
+from workers.loop import Worker
 from workers.storage import open_storage
-from workers.study import create_or_resume
+
+
+def create_or_resume(url: str, name: str, config: StudyConfig) -> optuna.Study:
+    return studies.create_or_resume(open_storage(url), name, config)
+
+
+def run_study(url: str, name: str) -> int:
+    return Worker(url).run_study(name)
+
 
 TASK, ALGORITHM = "mlp-two-moons", "pc-se"
 
@@ -123,7 +133,7 @@ def test_create_stores_the_config_on_the_study(tmp_path: Path) -> None:
     study = create_or_resume(url, "moons", c)
     assert study.user_attrs[CONFIG_ATTR] == c.to_dict()
     # Another process sees the same study and config through the storage alone.
-    loaded, stored = load_study(open_storage(url), "moons", seed=0)
+    loaded, stored = studies.load(open_storage(url), "moons")
     assert stored == c
     assert loaded.direction == optuna.study.StudyDirection.MAXIMIZE
 
@@ -222,11 +232,11 @@ def test_journal_paths_open(tmp_path: Path, form: str) -> None:
     path = tmp_path / "sub" / "s.journal"
     url = str(path) if form == "plain" else f"journal://{path}"
     storage = open_storage(url)
-    assert isinstance(storage, optuna.storages.JournalStorage)
+    assert isinstance(storage.inner, optuna.storages.JournalStorage)
     optuna.create_study(study_name="x", storage=storage)
     assert path.exists()
 
 
 def test_sqlite_url_opens(tmp_path: Path) -> None:
     storage = open_storage(f"sqlite:///{tmp_path / 's.db'}")
-    assert isinstance(storage, optuna.storages.RDBStorage)
+    assert isinstance(storage.inner._backend, optuna.storages.RDBStorage)

@@ -20,7 +20,7 @@ from search_spaces import default_space
 from workers.config import StudyConfig
 from workers.local import worker_env
 from workers.storage import open_storage, slot_lock
-from workers.study import create_or_resume
+from workers.studies import create_or_resume
 
 pytestmark = pytest.mark.postgres
 
@@ -48,7 +48,7 @@ def test_two_worker_processes_finish_exactly_the_study(
         overrides={"epochs": 5},
         seed=1,
     )
-    create_or_resume(postgres_url, "pg-moons", config)
+    create_or_resume(open_storage(postgres_url), "pg-moons", config)
     logs = [tmp_path / f"worker-{i}.log" for i in range(2)]
     processes = []
     for i, log in enumerate(logs):

@@ -1,0 +1,154 @@
+"""Claiming trials: exactly ``n_trials`` in total across every worker, each one leased.
+
+Under the study's slot lock a claim (1) fails abandoned trials and queues their
+parameters again, (2) trims any surplus of queued trials, (3) takes queued retries first,
+then (4) creates new trials, each written together with its lease, and samples their
+parameters. A study's count is its COMPLETE, PRUNED, RUNNING and WAITING trials, so a
+queued retry holds the place of the trial it repeats.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.trial import FrozenTrial, TrialState
+
+from pcsearch.catalogue import HYPERPARAMETERS
+from workers import attrs
+from workers.config import StudyConfig
+from workers.leases import Holdings, StaleWatch, leased_template, reap, release, worker_id
+from workers.storage import LockLost, slot_lock
+from workers.trial_runner import training_params
+
+log = logging.getLogger("pcsearch.worker")
+COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+@dataclass
+class Claimed:
+    trial: optuna.Trial
+    params: dict[str, Any]
+
+
+def structure(params: dict[str, Any]) -> tuple:
+    """What trials must share to train together: every parameter that is not traced."""
+    return tuple(
+        sorted(
+            (k, v)
+            for k, v in params.items()
+            if not (k in HYPERPARAMETERS and HYPERPARAMETERS[k].traced)
+        )
+    )
+
+
+def _crash_point(name: str) -> None:
+    """Tests kill a worker at a named point of the claim (``PCSEARCH_TEST_CRASH_AT``)."""
+    if os.environ.get("PCSEARCH_TEST_CRASH_AT") == name:
+        os.kill(os.getpid(), 9)
+
+
+def claim(
+    study: optuna.Study,
+    url: str,
+    batch: int | None,
+    holdings: Holdings,
+    watch: StaleWatch,
+) -> tuple[StudyConfig | None, list[Claimed]]:
+    """Up to ``batch`` (default: the study's) trials for this worker, never more than the
+    study still needs; the study's current config, or None when it is not active."""
+    claimed: list[Claimed] = []
+    try:
+        with slot_lock(url, study.study_name):
+            user_attrs = study.user_attrs
+            if (user_attrs.get(attrs.STATUS) or attrs.ACTIVE) != attrs.ACTIVE:
+                return None, []
+            config = StudyConfig.from_dict(user_attrs[attrs.CONFIG])
+            reap(study, watch)
+            trials = study.get_trials(deepcopy=False, states=COUNTED)
+            _trim(study, trials, config.n_trials)
+            waiting = [t for t in trials if t.state == TrialState.WAITING]
+            free = max(0, config.n_trials - len(trials)) + len(waiting)
+            for _ in range(min(batch or config.batch, free)):
+                trial = _next_trial(study, waiting, holdings)
+                _crash_point("after-create")
+                fixed = structure(claimed[0].params) if claimed else None
+                claimed.append(Claimed(trial, _sample(study, config, trial, fixed)))
+    except LockLost:
+        _recount_after_lost_lock(study, config, claimed, holdings)
+    return config, claimed
+
+
+def _next_trial(
+    study: optuna.Study, waiting: list[FrozenTrial], holdings: Holdings
+) -> optuna.Trial:
+    """A queued retry if there is one (it is popped, then leased), else a new leased trial."""
+    storage = study._storage
+    owner = worker_id()
+    while waiting:
+        frozen = waiting.pop(0)
+        try:
+            if not storage.set_trial_state_values(frozen._trial_id, TrialState.RUNNING):
+                continue
+        except UpdateFinishedTrialError:
+            continue
+        storage.set_trial_user_attr(frozen._trial_id, attrs.WORKER, owner)
+        storage.set_trial_system_attr(frozen._trial_id, attrs.BEAT, 0)
+        holdings.add(study, [frozen._trial_id])
+        return _open(study, frozen._trial_id)
+    trial_id = storage.create_new_trial(study._study_id, template_trial=leased_template(owner))
+    holdings.add(study, [trial_id])
+    return _open(study, trial_id)
+
+
+def _open(study: optuna.Study, trial_id: int) -> optuna.Trial:
+    # ``Study.ask`` drops the study's per-thread trial cache before each new trial so the
+    # sampler sees the latest history; trials made here need the same.
+    study._thread_local.cached_all_trials = None
+    return optuna.Trial(study, trial_id)
+
+
+def _sample(
+    study: optuna.Study, config: StudyConfig, trial: optuna.Trial, fixed: tuple | None
+) -> dict[str, Any]:
+    """The trial's parameters; batch members after the first share its structure (a queued
+    retry keeps its own, and may differ: the runner trains each structure separately)."""
+    if not fixed:
+        return training_params(config, trial)
+    base = study.sampler
+    study.sampler = optuna.samplers.PartialFixedSampler(dict(fixed), base)
+    try:
+        return training_params(config, trial)
+    finally:
+        study.sampler = base
+
+
+def _trim(study: optuna.Study, counted: list[FrozenTrial], n_trials: int) -> None:
+    """Fail queued trials beyond the study's count (left by a retried write)."""
+    surplus = len(counted) - n_trials
+    queued = [t for t in counted if t.state == TrialState.WAITING]
+    for trial in queued[::-1][: max(0, surplus)]:
+        try:
+            study._storage.set_trial_user_attr(trial._trial_id, attrs.REASON, "not needed")
+            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        except UpdateFinishedTrialError:
+            continue
+        counted.remove(trial)
+
+
+def _recount_after_lost_lock(
+    study: optuna.Study, config: StudyConfig, claimed: list[Claimed], holdings: Holdings
+) -> None:
+    """The lock's connection died while we claimed, so another worker may have claimed at
+    the same time; give back what this claim took if the study is now over its count."""
+    counted = study.get_trials(deepcopy=False, states=COUNTED)
+    if len(counted) > config.n_trials and claimed:
+        log.warning("slot lock lost during a claim; giving back %d trial(s)", len(claimed))
+        release(study, [c.trial._trial_id for c in claimed], "claim lost its lock", retry=False)
+        holdings.drop(c.trial._trial_id for c in claimed)
+        claimed.clear()

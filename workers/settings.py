@@ -1,0 +1,61 @@
+"""Worker settings, read once from ``PCSEARCH_*`` environment variables.
+
+Tests and impatient users shorten the heartbeat with e.g.
+``PCSEARCH_HEARTBEAT_SECONDS=1 PCSEARCH_HEARTBEAT_GRACE_SECONDS=4``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workers.errors import WorkerError
+
+
+class WorkerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PCSEARCH_", extra="ignore")
+
+    database_url: str | None = None
+    """The storage every command uses when ``--storage`` is not given."""
+    heartbeat_seconds: float = Field(30.0, gt=0)
+    """How often a worker renews the lease of each trial it holds."""
+    heartbeat_grace_seconds: float = Field(120.0, gt=0)
+    """How long a lease may go unrenewed, as seen by a connected observer, before the
+    trial counts as abandoned and is retried."""
+    connect_timeout_seconds: float = Field(60.0, ge=0)
+    """How long a command waits for an unreachable database at start before giving up."""
+    lock_timeout_seconds: float = Field(60.0, gt=0)
+    """How long a claim waits for a study's slot lock before trying again later."""
+    max_consecutive_failures: int = Field(3, ge=1)
+    """Trials a worker may fail in a row on one study before it stops taking that study."""
+    failing_workers: int = Field(2, ge=1)
+    """Workers that must give up on a study before the study itself is marked failing."""
+    max_attempts: int = Field(3, ge=1)
+    """Runs of one parameter set (the first and its retries) before it is dropped."""
+    failure_backoff_seconds: float = Field(1.0, ge=0)
+    """First pause after a failed trial; doubles with each failure in a row."""
+
+    @model_validator(mode="after")
+    def _grace_exceeds_interval(self) -> WorkerSettings:
+        if self.heartbeat_grace_seconds <= self.heartbeat_seconds:
+            raise ValueError(
+                f"PCSEARCH_HEARTBEAT_GRACE_SECONDS={self.heartbeat_grace_seconds:g} must be "
+                f"larger than PCSEARCH_HEARTBEAT_SECONDS={self.heartbeat_seconds:g} "
+                f"(a few intervals, e.g. 4x)"
+            )
+        return self
+
+
+@cache
+def settings() -> WorkerSettings:
+    """The settings of this process; a bad value is a clear usage error."""
+    try:
+        return WorkerSettings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"PCSEARCH_{'_'.join(map(str, e['loc'])).upper() or 'SETTINGS'}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise WorkerError(f"bad worker setting: {problems}") from None
