@@ -58,4 +58,9 @@ def load(path: str | Path) -> SearchSpace:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as err:
         raise SearchSpaceError(f"cannot read search space file {str(path)!r}: {err}") from None
+    except UnicodeDecodeError as err:
+        raise SearchSpaceError(
+            f"search space file {str(path)!r} is not UTF-8 text ({err.reason} at byte "
+            f"{err.start}); save it as UTF-8"
+        ) from None
     return loads(text, fmt, origin=str(path))

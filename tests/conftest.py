@@ -3,8 +3,10 @@ and a throwaway PostgreSQL database."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import time
 import shutil
 import sys
 from collections.abc import Iterator
@@ -63,17 +65,47 @@ def postgres_url() -> Iterator[str]:
         admin = psycopg2.connect(dbname="postgres", connect_timeout=3, **POSTGRES)
     except psycopg2.OperationalError as error:
         _unreachable(f"{POSTGRES['host']}:{POSTGRES['port']}: {str(error).strip()}")
-    admin.autocommit = True
+    admin.close()
+    with database() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def database() -> Iterator[str]:
+    """A new, empty database, dropped afterwards (reconnecting: a test may have restarted
+    the server meanwhile)."""
+    import psycopg2
+
     name = f"pcsearch_test_{secrets.token_hex(6)}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
+    _admin(lambda cur: cur.execute(f'CREATE DATABASE "{name}"'))
     try:
         yield f"postgresql+psycopg2://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{name}"
     finally:
         from workers import storage
 
-        for engine in storage._engines.values():
-            engine.dispose()
+        storage.dispose_engines()
+        for _ in range(30):  # the server may still be coming back from a restart
+            try:
+                _admin(lambda cur: cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                break
+            except psycopg2.OperationalError:
+                time.sleep(1)
+
+
+def _admin(action) -> None:
+    import psycopg2
+
+    admin = psycopg2.connect(dbname="postgres", connect_timeout=3, **POSTGRES)
+    admin.autocommit = True
+    try:
         with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            action(cur)
+    finally:
         admin.close()
+
+
+@pytest.fixture
+def fresh_database(postgres_url: str) -> Iterator[str]:
+    """An empty database of its own (no Optuna schema yet), for one test."""
+    with database() as url:
+        yield url

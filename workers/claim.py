@@ -10,7 +10,7 @@ queued retry holds the place of the trial it repeats.
 from __future__ import annotations
 
 import logging
-import os
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from workers import attrs
 from workers.config import StudyConfig
 from workers.leases import Holdings, StaleWatch, leased_template, reap, release, worker_id
 from workers.storage import LockLost, slot_lock
+from workers.test_hooks import crash_point
 from workers.trial_runner import training_params
 
 log = logging.getLogger("pcsearch.worker")
@@ -45,12 +46,6 @@ def structure(params: dict[str, Any]) -> tuple:
             if not (k in HYPERPARAMETERS and HYPERPARAMETERS[k].traced)
         )
     )
-
-
-def _crash_point(name: str) -> None:
-    """Tests kill a worker at a named point of the claim (``PCSEARCH_TEST_CRASH_AT``)."""
-    if os.environ.get("PCSEARCH_TEST_CRASH_AT") == name:
-        os.kill(os.getpid(), 9)
 
 
 def claim(
@@ -76,7 +71,7 @@ def claim(
             free = max(0, config.n_trials - len(trials)) + len(waiting)
             for _ in range(min(batch or config.batch, free)):
                 trial = _next_trial(study, waiting, holdings)
-                _crash_point("after-create")
+                crash_point("after-create")
                 fixed = structure(claimed[0].params) if claimed else None
                 claimed.append(Claimed(trial, _sample(study, config, trial, fixed)))
     except LockLost:
@@ -97,6 +92,7 @@ def _next_trial(
                 continue
         except UpdateFinishedTrialError:
             continue
+        crash_point("after-pop")
         storage.set_trial_user_attr(frozen._trial_id, attrs.WORKER, owner)
         storage.set_trial_system_attr(frozen._trial_id, attrs.BEAT, 0)
         holdings.add(study, [frozen._trial_id])
@@ -121,7 +117,9 @@ def _sample(
     if not fixed:
         return training_params(config, trial)
     base = study.sampler
-    study.sampler = optuna.samplers.PartialFixedSampler(dict(fixed), base)
+    with warnings.catch_warnings():  # experimental in name only: stable since Optuna 2.4
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.sampler = optuna.samplers.PartialFixedSampler(dict(fixed), base)
     try:
         return training_params(config, trial)
     finally:

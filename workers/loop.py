@@ -28,6 +28,7 @@ from workers.resilience import deadline
 from workers.samplers import make_pruner, make_sampler
 from workers.settings import settings
 from workers.storage import open_storage, slot_lock
+from workers.test_hooks import start_barrier
 from workers.trial_runner import run_batch, run_trial
 
 log = logging.getLogger("pcsearch.worker")
@@ -54,6 +55,7 @@ class Worker:
     ) -> None:
         self.url, self.seed, self.batch, self.poll = url, seed, batch, poll
         self.on_trials = on_trials
+        start_barrier()
         self.storage = open_storage(url)
         self.holdings = Holdings()
         self.heartbeat = Heartbeat(self.holdings)

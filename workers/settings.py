@@ -36,6 +36,9 @@ class WorkerSettings(BaseSettings):
     """Runs of one parameter set (the first and its retries) before it is dropped."""
     failure_backoff_seconds: float = Field(1.0, ge=0)
     """First pause after a failed trial; doubles with each failure in a row."""
+    worker_dry_run: bool = False
+    """Testing and benchmarks only: trials are told without training (workers.dry_run)."""
+    dry_run_epoch_seconds: float = Field(0.0, ge=0)
 
     @model_validator(mode="after")
     def _grace_exceeds_interval(self) -> WorkerSettings:
@@ -55,7 +58,8 @@ def settings() -> WorkerSettings:
         return WorkerSettings()
     except ValidationError as error:
         problems = "; ".join(
-            f"PCSEARCH_{'_'.join(map(str, e['loc'])).upper() or 'SETTINGS'}: {e['msg']}"
+            (f"PCSEARCH_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "")
+            + str(e["msg"]).removeprefix("Value error, ")
             for e in error.errors()
         )
         raise WorkerError(f"bad worker setting: {problems}") from None

@@ -134,8 +134,8 @@ def _open_journal(url: str, path: Path) -> optuna.storages.JournalStorage:
 
 def _engine_kwargs(url: str) -> dict:
     if url.startswith("postgresql"):
-        # Keepalives: a dead host's connections (and the locks they hold) are noticed in
-        # about half a minute instead of the kernel's two hours.
+        # Keepalives on both ends: a dead host's connections (and the locks they hold) are
+        # noticed in about half a minute instead of the kernel's two hours.
         return {
             "pool_pre_ping": True,
             "connect_args": {
@@ -144,6 +144,8 @@ def _engine_kwargs(url: str) -> dict:
                 "keepalives_idle": 10,
                 "keepalives_interval": 5,
                 "keepalives_count": 3,
+                "options": "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 "
+                "-c tcp_keepalives_count=3",
             },
         }
     if url.startswith("mysql"):
@@ -213,12 +215,11 @@ _engines: dict[str, sqlalchemy.engine.Engine] = {}
 
 
 def _lock_engine(url: str) -> sqlalchemy.engine.Engine:
+    """A small pool of its own: a lock must not wait for a connection the storage holds."""
     if url not in _engines:
         _engines[url] = sqlalchemy.create_engine(
-            url, poolclass=sqlalchemy.pool.NullPool, **{
-                k: v for k, v in _engine_kwargs(url).items() if k != "pool_pre_ping"
-            }
-        )  # fmt: skip
+            url, pool_size=2, max_overflow=2, **_engine_kwargs(url)
+        )
     return _engines[url]
 
 
@@ -250,10 +251,6 @@ def _named_lock(url: str, name: str, timeout: float) -> Iterator[None]:
         give = "SELECT RELEASE_LOCK(:k)"
         params = {"k": hashlib.sha256(name.encode()).hexdigest()[:60]}
     with _lock_engine(url).connect() as conn:
-        if postgres:  # notice a dead peer in seconds, not hours
-            conn.execute(sqlalchemy.text("SET tcp_keepalives_idle = 10"))
-            conn.execute(sqlalchemy.text("SET tcp_keepalives_interval = 5"))
-            conn.execute(sqlalchemy.text("SET tcp_keepalives_count = 3"))
         give_up = time.monotonic() + timeout
         wait = 0.01
         while not conn.execute(sqlalchemy.text(take), params).scalar():

@@ -18,9 +18,21 @@ from optuna.trial import TrialState
 
 from workers import attrs
 from workers.config import StudyConfig
+from workers.settings import settings
 
 log = logging.getLogger("pcsearch.worker")
 IsLost = Callable[[optuna.Trial], bool]
+
+
+def _trainer() -> Any:
+    """The core's training (JAX), or the dry run of ``PCSEARCH_WORKER_DRY_RUN``."""
+    if settings().worker_dry_run:
+        from workers import dry_run
+
+        return dry_run
+    from pcsearch.training import run
+
+    return run
 
 
 def trial_seed(config: StudyConfig, trial: optuna.Trial) -> int:
@@ -109,8 +121,7 @@ def run_trial(
     config: StudyConfig,
     is_lost: IsLost,
 ) -> TrialState | None:
-    from pcsearch.training import train
-
+    train = _trainer().train
     recorder = TrialRecorder(trial, is_lost)
     result = train(
         config.task,
@@ -132,8 +143,7 @@ def run_batch(
     is_lost: IsLost,
 ) -> list[TrialState | None]:
     """K trials that share their structural parameters, trained in one vmapped program."""
-    from pcsearch.training import train_batched
-
+    train_batched = _trainer().train_batched
     recorders = [TrialRecorder(t, is_lost) for t in trials]
     results = train_batched(
         config.task,

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from pcsearch.errors import PCSearchError
+from workers.config import check_study_name
 
 GIVE_UP_EXIT = 1
 
@@ -19,10 +20,9 @@ def run(args: argparse.Namespace) -> int:
     from workers.logs import configure_logging
     from workers.storage import open_storage, storage_url
 
+    _check(args)
     url = storage_url(args.storage)
     configure_logging(url)
-    if args.procs is not None and args.procs < 1:
-        raise PCSearchError(f"--procs {args.procs} must be at least 1")
     procs = args.procs or max(1, len(gpu_ids()))
     if procs > 1:
         open_storage(url)  # bad input fails here, once, not in every child
@@ -32,6 +32,18 @@ def run(args: argparse.Namespace) -> int:
             restart_pause=args.restart_pause,
         )
     return _work(url, args)
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.until_done and not args.study:
+        raise PCSearchError("--until-done needs --study NAME (a service worker never ends)")
+    for flag, value in (("--procs", args.procs), ("--batch", args.batch)):
+        if value is not None and value < 1:
+            raise PCSearchError(f"{flag} {value} must be at least 1")
+    if args.poll <= 0 or args.restart_pause < 0:
+        raise PCSearchError("--poll must be positive and --restart-pause not negative")
+    if args.study:
+        check_study_name(args.study)
 
 
 def _child_args(args: argparse.Namespace) -> list[str]:

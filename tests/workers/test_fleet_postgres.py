@@ -1,0 +1,166 @@
+"""A fleet of real ``pcsearch worker`` processes on the machine's Postgres, through the
+accidents of a long search: kill -9, a crash inside a claim, a database restart, many
+workers at once, a fleet starting on an empty database. Each scenario ends with exactly
+``n_trials`` COMPLETE or PRUNED trials, none RUNNING or WAITING, no finished result lost.
+
+Trials here do no training (``PCSEARCH_WORKER_DRY_RUN``): what is tested is the claiming,
+leasing, retrying and telling, which is the same code whatever the trial computes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from optuna.trial import TrialState
+
+from tests.workers.fleet import (
+    assert_study_complete,
+    fleet,
+    make_study,
+    owner_pid,
+    running_with_epochs,
+    trials_of,
+    wait_until,
+)
+from workers.storage import open_storage
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
+DRY = {"PCSEARCH_WORKER_DRY_RUN": "1", "PCSEARCH_DRY_RUN_EPOCH_SECONDS": "0.2"}
+
+
+def test_kill_9_mid_trial_is_retried_and_the_study_finishes(
+    postgres_url: str, pcsearch_exe: str, tmp_path: Path
+) -> None:
+    make_study(postgres_url, "kill9", n_trials=10, epochs=5)
+    with fleet(pcsearch_exe, tmp_path, postgres_url, **DRY) as f:
+        for i in range(3):
+            f.start("--study", "kill9", "--until-done", "--seed", str(i), "--poll", "0.5")
+        victim = wait_until(
+            lambda: running_with_epochs(postgres_url, "kill9", 2), 60, "a trial mid-run"
+        )
+        os.kill(owner_pid(victim), signal.SIGKILL)
+        codes = f.wait(timeout=120)
+    assert sorted(codes) == [-9, 0, 0], f.output()
+    trials = assert_study_complete(postgres_url, "kill9", 10)
+    dead = next(t for t in trials if t.number == victim.number)
+    assert dead.state == TrialState.FAIL and dead.user_attrs["reason"].startswith("worker lost")
+    retry = next(t for t in trials if t.user_attrs.get("retry_of") == victim.number)
+    assert retry.params == victim.params and retry.user_attrs["attempt"] == 2
+    # The retry starts clean: none of the dead run's per-epoch history is copied.
+    assert len(retry.user_attrs["epoch_values"]) == 5
+
+
+@pytest.mark.parametrize("point", ["after-create", "after-pop"])
+def test_kill_9_inside_a_claim_leaves_no_trial_running_forever(
+    postgres_url: str, pcsearch_exe: str, tmp_path: Path, point: str
+) -> None:
+    name = f"crash-{point}"
+    study = make_study(postgres_url, name, n_trials=6, epochs=2)
+    if point == "after-pop":  # a queued retry to pop: the claim dies between pop and lease
+        study.enqueue_trial({"state_lr": 0.1}, user_attrs={"retry_of": 99, "attempt": 2})
+    with fleet(pcsearch_exe, tmp_path, postgres_url, **DRY) as f:
+        crasher = f.start(
+            "--study", name, "--until-done", extra_env={"PCSEARCH_TEST_CRASH_AT": point}
+        )
+        assert crasher.wait(timeout=60) == -9, f.output()
+        stranded = [t for t in trials_of(postgres_url, name) if t.state == TrialState.RUNNING]
+        assert len(stranded) == 1, "the crash point was not reached inside a claim"
+        for i in range(2):
+            f.start("--study", name, "--until-done", "--seed", str(i), "--poll", "0.5")
+        codes = f.wait(timeout=120)
+    assert codes[1:] == [0, 0], f.output()
+    trials = assert_study_complete(postgres_url, name, 6)
+    lost = next(t for t in trials if t.number == stranded[0].number)
+    assert lost.state == TrialState.FAIL, lost
+    if point == "after-pop":  # no owner was written: found by its unchanging lease
+        assert "worker" not in lost.user_attrs
+
+
+def test_postgres_restart_mid_search_loses_nothing(
+    postgres_url: str, pcsearch_exe: str, tmp_path: Path
+) -> None:
+    if shutil.which("pg_ctlcluster") is None:
+        pytest.skip("no pg_ctlcluster to restart the server with")
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    make_study(postgres_url, "restart", n_trials=12, epochs=6)
+    with fleet(pcsearch_exe, tmp_path, postgres_url, **DRY) as f:
+        for i in range(3):
+            f.start("--study", "restart", "--until-done", "--seed", str(i), "--poll", "0.5")
+        wait_until(lambda: running_with_epochs(postgres_url, "restart", 2), 60, "trials mid-run")
+        restart = subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert restart.returncode == 0, restart.stderr
+        codes = f.wait(timeout=180)
+        output = f.output()
+    assert codes == [0, 0, 0], output
+    assert "storage unreachable" in output and "storage reachable again" in output, output
+    trials = assert_study_complete(postgres_url, "restart", 12)
+    # The outage was noticed by every observer, so no live worker's trial was taken away.
+    assert [t.number for t in trials if t.state == TrialState.FAIL] == [], output
+
+
+def test_sixteen_workers_share_one_study_exactly(
+    postgres_url: str, pcsearch_exe: str, tmp_path: Path
+) -> None:
+    make_study(postgres_url, "sixteen", n_trials=64, epochs=1)
+    with fleet(pcsearch_exe, tmp_path, postgres_url, **DRY) as f:
+        for i in range(16):
+            f.start("--study", "sixteen", "--until-done", "--seed", str(i), "--poll", "0.5")
+        codes = f.wait(timeout=240)
+        output = f.output()
+    assert codes == [0] * 16, output
+    trials = assert_study_complete(postgres_url, "sixteen", 64)
+    assert len(trials) == 64, "a trial was failed or claimed twice"
+    assert "Traceback" not in output and " ERROR " not in output, output
+
+
+def test_workers_started_together_on_an_empty_database(
+    fresh_database: str, pcsearch_exe: str, tmp_path: Path
+) -> None:
+    """No schema yet: each worker creates it under a lock, none crashes; then they serve a
+    study created afterwards."""
+    start_at = time.time() + 5
+    at = {"PCSEARCH_TEST_START_AT": str(start_at)}  # all open the database at the same instant
+    with fleet(pcsearch_exe, tmp_path, fresh_database, **DRY, **at) as f:
+        workers = [f.start("--poll", "0.3", "--seed", str(i)) for i in range(4)]
+        time.sleep(max(0.0, start_at - time.time()) + 2)  # the schema is theirs to create
+        assert all(w.poll() is None for w in workers), f.output()
+        assert _schema_ready(fresh_database)
+        make_study(fresh_database, "together", n_trials=8, epochs=1)
+        wait_until(
+            lambda: (
+                sum(t.state == TrialState.COMPLETE for t in trials_of(fresh_database, "together"))
+                == 8
+            ),
+            120,
+            "the study's trials",
+        )
+        assert all(w.poll() is None for w in workers), f.output()
+        f.stop()
+        codes = [w.returncode for w in workers]
+        output = f.output()
+    assert codes == [0, 0, 0, 0], output
+    assert "Traceback" not in output and "UniqueViolation" not in output, output
+    assert_study_complete(fresh_database, "together", 8)
+
+
+def _complete(url: str, name: str) -> int:
+    return sum(t.state == TrialState.COMPLETE for t in trials_of(url, name))
+
+
+def _schema_ready(url: str) -> bool:
+    try:
+        open_storage(url).get_all_studies()
+    except Exception:
+        return False
+    return True
