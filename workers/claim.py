@@ -10,6 +10,7 @@ queued retry holds the place of the trial it repeats.
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -54,28 +55,46 @@ def claim(
     batch: int | None,
     holdings: Holdings,
     watch: StaleWatch,
+    stopping: threading.Event | None = None,
 ) -> tuple[StudyConfig | None, list[Claimed]]:
     """Up to ``batch`` (default: the study's) trials for this worker, never more than the
-    study still needs; the study's current config, or None when it is not active."""
-    claimed: list[Claimed] = []
+    study still needs; the study's current config, or None when it is not active.
+
+    Only the count and the trials' creation need the lock; parameters are sampled after
+    it is released, so claims of many workers queue for milliseconds, not for sampling.
+    """
+    config: StudyConfig | None = None
+    taken: list[optuna.Trial] = []
     try:
         with slot_lock(url, study.study_name):
             user_attrs = study.user_attrs
             if (user_attrs.get(attrs.STATUS) or attrs.ACTIVE) != attrs.ACTIVE:
                 return None, []
             config = StudyConfig.from_dict(user_attrs[attrs.CONFIG])
-            reap(study, watch)
+            if watch.due():
+                reap(study, watch)
             trials = study.get_trials(deepcopy=False, states=COUNTED)
             _trim(study, trials, config.n_trials)
             waiting = [t for t in trials if t.state == TrialState.WAITING]
             free = max(0, config.n_trials - len(trials)) + len(waiting)
             for _ in range(min(batch or config.batch, free)):
-                trial = _next_trial(study, waiting, holdings)
+                if stopping is not None and stopping.is_set():
+                    break  # the worker is being stopped: take nothing more to give back
+                taken.append(_next_trial(study, waiting, holdings))
                 crash_point("after-create")
-                fixed = structure(claimed[0].params) if claimed else None
-                claimed.append(Claimed(trial, _sample(study, config, trial, fixed)))
     except LockLost:
-        _recount_after_lost_lock(study, config, claimed, holdings)
+        _recount_after_lost_lock(study, config, taken, holdings)
+    if config is None:
+        return None, []
+    claimed: list[Claimed] = []
+    try:
+        for trial in taken:
+            fixed = structure(claimed[0].params) if claimed else None
+            claimed.append(Claimed(trial, _sample(study, config, trial, fixed)))
+    except BaseException:
+        release(study, [t._trial_id for t in taken], "error while sampling", retry=False)
+        holdings.drop(t._trial_id for t in taken)
+        raise
     return config, claimed
 
 
@@ -140,13 +159,13 @@ def _trim(study: optuna.Study, counted: list[FrozenTrial], n_trials: int) -> Non
 
 
 def _recount_after_lost_lock(
-    study: optuna.Study, config: StudyConfig, claimed: list[Claimed], holdings: Holdings
+    study: optuna.Study, config: StudyConfig | None, taken: list[optuna.Trial], holdings: Holdings
 ) -> None:
     """The lock's connection died while we claimed, so another worker may have claimed at
     the same time; give back what this claim took if the study is now over its count."""
     counted = study.get_trials(deepcopy=False, states=COUNTED)
-    if len(counted) > config.n_trials and claimed:
-        log.warning("slot lock lost during a claim; giving back %d trial(s)", len(claimed))
-        release(study, [c.trial._trial_id for c in claimed], "claim lost its lock", retry=False)
-        holdings.drop(c.trial._trial_id for c in claimed)
-        claimed.clear()
+    if taken and (config is None or len(counted) > config.n_trials):
+        log.warning("slot lock lost during a claim; giving back %d trial(s)", len(taken))
+        release(study, [t._trial_id for t in taken], "claim lost its lock", retry=False)
+        holdings.drop(t._trial_id for t in taken)
+        taken.clear()

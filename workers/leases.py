@@ -130,13 +130,18 @@ class Heartbeat:
 
 
 def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie (dead, waiting for its parent to notice)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = open(f"/proc/{pid}/stat").read()  # noqa: SIM115 - one read
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def owner_is_gone(owner: object) -> bool:
@@ -150,12 +155,18 @@ def owner_is_gone(owner: object) -> bool:
 class StaleWatch:
     """Finds abandoned RUNNING trials of one study by watching their leases over time."""
 
-    def __init__(self, grace: float | None = None) -> None:
+    def __init__(self, grace: float | None = None, every: float = 1.0) -> None:
         self.grace = grace or settings().heartbeat_grace_seconds
+        self.every = every
         self._seen: dict[int, tuple[tuple[object, object], float]] = {}
+        self._last = float("-inf")
+
+    def due(self) -> bool:
+        """Whether a look is worth its query (claims come many times a second)."""
+        return time.monotonic() - self._last >= self.every
 
     def abandoned(self, study: optuna.Study) -> list[FrozenTrial]:
-        now = time.monotonic()
+        now = self._last = time.monotonic()
         running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
         seen: dict[int, tuple[tuple[object, object], float]] = {}
         found = []

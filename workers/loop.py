@@ -96,7 +96,7 @@ class Worker:
                 return ran
             with self.claiming:
                 config, claimed = claim(
-                    study, self.url, self.batch, self.holdings, self._watches[name]
+                    study, self.url, self.batch, self.holdings, self._watches[name], self.stopping
                 )
             if config is None:
                 if until_done:
@@ -209,22 +209,36 @@ class Worker:
 
     def stop(self, signal_name: str) -> None:
         """Give back every held trial (queued again for another worker) and stop taking
-        work; runs in the stop watchdog's thread while the main thread may be mid-epoch."""
+        work; runs in the stop watchdog's thread while the main thread may be mid-epoch.
+
+        A claim in progress is waited for (it takes no new trial once ``stopping`` is set),
+        so the trials it made are given back too; if it cannot finish (the database is
+        away), whatever it adds before the watchdog's deadline is given back as it appears.
+        """
         self.stopping.set()
         self.heartbeat.stop()
-        self.claiming.acquire(timeout=3.0)
+        settled = self.claiming.acquire(timeout=5.0)
         reason = f"worker stopped by {signal_name}"
-        by_study: dict[str, tuple[optuna.Study, list[int]]] = {}
-        for study, trial_id in self.holdings.snapshot():
-            by_study.setdefault(study.study_name, (study, []))[1].append(trial_id)
         log.warning("%s; giving back %d trial(s)", reason, len(self.holdings.snapshot()))
+        given: set[int] = set()
+        while True:
+            pending = [h for h in self.holdings.snapshot() if h[1] not in given]
+            self._give_back(pending, reason)
+            given.update(trial_id for _, trial_id in pending)
+            if settled or self.claiming.acquire(timeout=0.2):
+                settled = True
+                if all(h[1] in given for h in self.holdings.snapshot()):
+                    return
+
+    def _give_back(self, held: list[tuple[optuna.Study, int]], reason: str) -> None:
+        by_study: dict[str, tuple[optuna.Study, list[int]]] = {}
+        for study, trial_id in held:
+            by_study.setdefault(study.study_name, (study, []))[1].append(trial_id)
         for name, (study, trial_ids) in by_study.items():
             try:
                 with deadline(5.0), slot_lock(self.url, name):
                     release(study, trial_ids, reason, retry=True)
             except Exception as error:
-                log.warning(
-                    "could not queue the trials of %s again (%s); failing them", name, error
-                )
+                log.warning("could not queue trials of %s again (%s); failing them", name, error)
                 with deadline(2.0):
                     release(study, trial_ids, reason, retry=False)

@@ -218,3 +218,56 @@ class ResilientStorage(BaseStorage):
 
     def remove_session(self) -> None:
         self.inner.remove_session()
+
+    def set_study_user_attrs(self, study_id: int, values: dict[str, Any]) -> None:
+        """Several study attributes in one write (one transaction on an RDB storage)."""
+        backend = getattr(self.inner, "_backend", None)
+        if not hasattr(backend, "scoped_session"):
+            for key, value in values.items():
+                retry(lambda key=key, value=value: self.inner.set_study_user_attr(
+                    study_id, key, value
+                ))  # fmt: skip
+            return
+        import json
+
+        from optuna.storages._rdb import models
+        from optuna.storages._rdb.storage import _create_scoped_session
+
+        def write() -> None:
+            with _create_scoped_session(backend.scoped_session, True) as session:
+                study = models.StudyModel.find_or_raise_by_id(study_id, session)
+                for key, value in values.items():
+                    found = models.StudyUserAttributeModel.find_by_study_and_key(
+                        study, key, session
+                    )
+                    if found is None:
+                        session.add(
+                            models.StudyUserAttributeModel(
+                                study_id=study_id, key=key, value_json=json.dumps(value)
+                            )
+                        )
+                    else:
+                        found.value_json = json.dumps(value)
+
+        retry(write)
+
+    def set_trial_user_attrs(self, trial_id: int, values: dict[str, Any]) -> None:
+        """Several user attributes in one write: one transaction on an RDB storage instead
+        of one per key (a finished trial stores about ten). Elsewhere, one call per key."""
+        backend = getattr(self.inner, "_backend", None)
+        write_many = getattr(backend, "_set_trial_attr_without_commit", None)
+        if write_many is None:
+            for key, value in values.items():
+                retry(lambda key=key, value=value: self.inner.set_trial_user_attr(
+                    trial_id, key, value
+                ))  # fmt: skip
+            return
+        from optuna.storages._rdb import models
+        from optuna.storages._rdb.storage import _create_scoped_session
+
+        def write() -> None:
+            with _create_scoped_session(backend.scoped_session, True) as session:
+                for key, value in values.items():
+                    write_many(session, models.TrialUserAttributeModel, trial_id, key, value)
+
+        retry(write)

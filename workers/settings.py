@@ -19,6 +19,8 @@ class WorkerSettings(BaseSettings):
 
     database_url: str | None = None
     """The storage every command uses when ``--storage`` is not given."""
+    db_pool_size: int = Field(5, ge=1, le=200)
+    """Connections each process keeps open to an RDB storage (more for a busy API)."""
     heartbeat_seconds: float = Field(30.0, gt=0)
     """How often a worker renews the lease of each trial it holds."""
     heartbeat_grace_seconds: float = Field(120.0, gt=0)

@@ -136,8 +136,11 @@ def _engine_kwargs(url: str) -> dict:
     if url.startswith("postgresql"):
         # Keepalives on both ends: a dead host's connections (and the locks they hold) are
         # noticed in about half a minute instead of the kernel's two hours.
+        # No pre-ping: a connection that died is seen by the failing call, which is retried
+        # on a fresh one (workers.resilience), instead of a round trip before every call.
         return {
-            "pool_pre_ping": True,
+            "pool_size": settings().db_pool_size,
+            "max_overflow": settings().db_pool_size,
             "connect_args": {
                 "connect_timeout": 10,
                 "keepalives": 1,
@@ -149,7 +152,7 @@ def _engine_kwargs(url: str) -> dict:
             },
         }
     if url.startswith("mysql"):
-        return {"pool_pre_ping": True, "pool_recycle": 3600}
+        return {"pool_size": settings().db_pool_size, "pool_recycle": 3600}
     return {"connect_args": {"timeout": 60}}
 
 
@@ -217,9 +220,8 @@ _engines: dict[str, sqlalchemy.engine.Engine] = {}
 def _lock_engine(url: str) -> sqlalchemy.engine.Engine:
     """A small pool of its own: a lock must not wait for a connection the storage holds."""
     if url not in _engines:
-        _engines[url] = sqlalchemy.create_engine(
-            url, pool_size=2, max_overflow=2, **_engine_kwargs(url)
-        )
+        kwargs = {**_engine_kwargs(url), "pool_size": 2, "max_overflow": 2}
+        _engines[url] = sqlalchemy.create_engine(url, **kwargs)
     return _engines[url]
 
 
@@ -242,24 +244,31 @@ def _named_lock(url: str, name: str, timeout: float) -> Iterator[None]:
             yield
         return
     postgres = url.startswith("postgresql")
-    if postgres:
-        take = "SELECT pg_try_advisory_lock(:k)"
-        give = "SELECT pg_advisory_unlock(:k)"
-        params = {"k": _key(name)}
+    if postgres:  # waits inside the server (no polling), bounded by lock_timeout
+        take, give = "SELECT true FROM pg_advisory_lock(:k)", "SELECT pg_advisory_unlock(:k)"
+        key: object = _key(name)
     else:  # MySQL/MariaDB named locks; names are limited to 64 characters
-        take = "SELECT GET_LOCK(:k, 0)"
-        give = "SELECT RELEASE_LOCK(:k)"
-        params = {"k": hashlib.sha256(name.encode()).hexdigest()[:60]}
+        take, give = "SELECT GET_LOCK(:k, :t) = 1", "SELECT RELEASE_LOCK(:k)"
+        key = hashlib.sha256(name.encode()).hexdigest()[:60]
+    params = {"k": key}
     with _lock_engine(url).connect() as conn:
-        give_up = time.monotonic() + timeout
-        wait = 0.01
-        while not conn.execute(sqlalchemy.text(take), params).scalar():
-            conn.commit()
-            if time.monotonic() > give_up:
-                raise TimeoutError(f"lock {name!r} not granted within {timeout:g} s")
-            time.sleep(wait)
-            wait = min(wait * 2, 0.2)
+        try:
+            if postgres:
+                conn.execute(
+                    sqlalchemy.text("SELECT set_config('lock_timeout', :t, false)"),
+                    {"t": f"{max(1, int(timeout * 1000))}ms"},
+                )
+            else:
+                params["t"] = timeout
+            granted = conn.execute(sqlalchemy.text(take), params).scalar()
+            params = {"k": key}
+        except sqlalchemy.exc.OperationalError as error:
+            if getattr(error.orig, "pgcode", None) != "55P03":  # lock_not_available
+                raise
+            granted = False
         conn.commit()
+        if not granted:
+            raise TimeoutError(f"lock {name!r} not granted within {timeout:g} s")
         try:
             yield
         finally:

@@ -49,11 +49,26 @@ def load(storage: optuna.storages.BaseStorage, name: str) -> tuple[optuna.Study,
 
 def _describe(study: optuna.Study, config: StudyConfig) -> None:
     """The config, and flat copies of what a person filters by in the dashboard."""
-    study.set_user_attr(attrs.CONFIG, config.to_dict())
-    study.set_user_attr(attrs.TASK, config.task)
-    study.set_user_attr(attrs.ALGORITHM, config.algorithm)
-    study.set_user_attr(attrs.SPACE, config.search_space().ref)
-    study.set_user_attr(attrs.STATUS, attrs.ACTIVE)
+    _set_attrs(
+        study,
+        {
+            attrs.CONFIG: config.to_dict(),
+            attrs.TASK: config.task,
+            attrs.ALGORITHM: config.algorithm,
+            attrs.SPACE: config.search_space().ref,
+            attrs.STATUS: attrs.ACTIVE,
+        },
+    )
+
+
+def _set_attrs(study: optuna.Study, values: dict[str, Any]) -> None:
+    """One write where the storage allows it (see ResilientStorage), else one per key."""
+    storage = study._storage
+    if hasattr(storage, "set_study_user_attrs"):
+        storage.set_study_user_attrs(study._study_id, values)
+    else:
+        for key, value in values.items():
+            study.set_user_attr(key, value)
 
 
 def create(storage: optuna.storages.BaseStorage, name: str, config: StudyConfig) -> optuna.Study:
@@ -168,8 +183,9 @@ def give_up(study: optuna.Study, worker: str, reason: str, failures: int, thresh
 
 
 def _forget_failures(study: optuna.Study) -> None:
-    for worker in failing_workers(study.user_attrs):
-        study.set_user_attr(attrs.FAILING_PREFIX + worker, None)
+    forgotten = {attrs.FAILING_PREFIX + w: None for w in failing_workers(study.user_attrs)}
+    if forgotten:
+        _set_attrs(study, forgotten)
 
 
 def pcsearch_studies(storage: optuna.storages.BaseStorage) -> list[optuna.study.FrozenStudy]:

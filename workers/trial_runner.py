@@ -62,13 +62,28 @@ class TrialRecorder:
         self.energies.append(record.energy_per_layer)
         self.seconds.append(record.seconds)
         try:
-            self.trial.set_user_attr(attrs.EPOCH_VALUES, self.values)
-            self.trial.set_user_attr(attrs.ENERGY_PER_LAYER, self.energies)
-            self.trial.set_user_attr(attrs.EPOCH_SECONDS, self.seconds)
+            _set_attrs(
+                self.trial,
+                {
+                    attrs.EPOCH_VALUES: self.values,
+                    attrs.ENERGY_PER_LAYER: self.energies,
+                    attrs.EPOCH_SECONDS: self.seconds,
+                },
+            )
             self.trial.report(record.value, step=record.epoch)
         except (UpdateFinishedTrialError, KeyError):
             return True  # finished by someone else, or deleted with its study
         return self.trial.should_prune()
+
+
+def _set_attrs(trial: optuna.Trial, values: dict[str, Any]) -> None:
+    """One write for several attributes where the storage can (see ResilientStorage)."""
+    storage = trial.study._storage
+    if hasattr(storage, "set_trial_user_attrs"):
+        storage.set_trial_user_attrs(trial._trial_id, values)
+    else:
+        for key, value in values.items():
+            trial.set_user_attr(key, value)
 
 
 def _finite_or_none(x: float | None) -> float | None:
@@ -96,8 +111,7 @@ def finish(study: optuna.Study, trial: optuna.Trial, result) -> TrialState | Non
     if result.reason:
         summary[attrs.REASON] = result.reason
     try:
-        for key, value in summary.items():
-            trial.set_user_attr(key, value)
+        _set_attrs(trial, summary)
         if result.status == "completed":
             study.tell(trial, result.value)
             return TrialState.COMPLETE

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     display = Progress(study, args.trials)
     previous = signal.signal(signal.SIGTERM, _raise_stopped)
     try:
-        while any(p.poll() is None for p in processes):
+        while [p for p in processes if p.poll() is None]:  # polls each (reaps the dead)
             display.show()
             _reap(study, url, watch)
             time.sleep(REAP_EVERY)

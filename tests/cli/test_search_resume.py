@@ -60,7 +60,9 @@ def start(command: list[str], cwd: Path) -> Search:
         process = subprocess.Popen(
             command,
             cwd=cwd,
-            env=dict(os.environ),
+            # A grace period longer than the test: a dead local worker must be noticed by
+            # its process being gone, at once, not by its lease running out.
+            env={**os.environ, "PCSEARCH_HEARTBEAT_GRACE_SECONDS": "600"},
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,

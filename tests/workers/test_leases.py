@@ -22,6 +22,7 @@ from workers.leases import (
     Holdings,
     StaleWatch,
     leased_template,
+    owner_is_gone,
     reap,
     release,
     worker_id,
@@ -115,6 +116,19 @@ def test_a_dead_local_owner_is_abandoned_at_once(url: str) -> None:
     alive = leased_trial(study, worker_id())
     abandoned = [t._trial_id for t in StaleWatch(grace=60).abandoned(study)]
     assert abandoned == [dead] and alive not in abandoned
+
+
+def test_a_dead_child_not_yet_waited_for_counts_as_gone() -> None:
+    """A killed worker stays a zombie until its parent waits for it; it is still gone."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{child.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    try:
+        assert owner_is_gone(f"{worker_id().rpartition(':')[0]}:{child.pid}")
+    finally:
+        child.wait()
 
 
 def test_an_ownerless_running_trial_is_abandoned_too(url: str) -> None:
