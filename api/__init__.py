@@ -1,6 +1,7 @@
-"""The HTTP service (FastAPI) for submitting, watching, stopping and deleting studies.
+"""The HTTP service (FastAPI): submit, watch, stop, resume and delete studies.
 
-Not built yet: it arrives with its own issue. Until then, studies are created with
-``pcsearch search`` (embedded) or by ``workers.study.create_or_resume`` on a Postgres
-storage, and served by ``pcsearch worker``.
+Thin adapters over :mod:`workers.studies` (what a study does) and :mod:`workers.views`
+(what a person sees of it); Optuna's storage stays the only source of truth. Never
+imports JAX, so the API image needs no accelerator stack. ``create_app`` in
+:mod:`api.main` builds the app; ``pcsearch api`` serves it.
 """

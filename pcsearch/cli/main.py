@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from pcsearch.errors import PCSearchError
 
 USAGE_ERROR = 2
+INTERNAL_ERROR = 1
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit 2), not usage plus error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(USAGE_ERROR)
 
 
 def parse_assignments(pairs: Sequence[str]) -> dict[str, str]:
@@ -25,7 +36,7 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, str]:
 def build_parser() -> argparse.ArgumentParser:
     from pcsearch.cli import catalogue_cmds, train_cmd
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pcsearch", description="Predictive coding networks and hyperparameter search."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -36,13 +47,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+OPTIONAL_COMMANDS = ("spaces_cmd", "search_cmd", "worker_cmd", "dashboard_cmd", "api_cmd",
+                     "client_cmds")  # fmt: skip
+"""Commands that need Optuna, SQLAlchemy or FastAPI; the core CLI works without them (as on
+a bare GPU machine), and each one is left out alone when its packages are missing."""
+
+
 def _optional_commands() -> list:
-    """Commands that need Optuna; the core CLI works without it."""
-    try:
-        from pcsearch.cli import search_cmd, spaces_cmd, worker_cmd
-    except ImportError:
-        return []
-    return [spaces_cmd, search_cmd, worker_cmd]
+    modules = []
+    for name in OPTIONAL_COMMANDS:
+        try:
+            modules.append(importlib.import_module(f"pcsearch.cli.{name}"))
+        except ImportError as error:
+            if (error.name or "").split(".")[0] in ("pcsearch", "workers", "search_spaces", "api"):
+                raise  # our own code is broken: say so rather than hide the command
+    return modules
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,11 +71,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except PCSearchError as error:
-        print(f"pcsearch {args.command}: error: {error}", file=sys.stderr)
+        print(f"pcsearch {args.command}: error: {_scrub(str(error))}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        if os.environ.get("PCSEARCH_DEBUG"):
+            raise
+        text = _scrub(str(error).strip().splitlines()[0] if str(error).strip() else "")
+        print(
+            f"pcsearch {args.command}: internal error: {type(error).__name__}: {text} "
+            f"(set PCSEARCH_DEBUG=1 to see the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR
+
+
+def _scrub(text: str) -> str:
+    """No password of a storage URL in any message (the core CLI runs without workers/)."""
+    try:
+        from workers.storage import scrub
+    except ImportError:
+        return text
+    return scrub(text)
 
 
 if __name__ == "__main__":
