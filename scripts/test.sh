@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Set up, make sure PostgreSQL runs, then lint and run every test.
+# Set up, make sure PostgreSQL runs and chromium is installed, then lint and run every test.
 # Under CI=true the database tests fail (never skip) when PostgreSQL cannot be reached.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/start-postgres.sh || echo "PostgreSQL could not be started; its tests will skip (or fail under CI=true)" >&2
+bash scripts/install-chromium.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 exec .venv/bin/pytest -q "$@"

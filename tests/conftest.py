@@ -6,9 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import time
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -1,0 +1,223 @@
+"""docker-compose.yml, checked without a Docker engine: against the Compose specification's
+JSON schema, for the service set and wiring the README promises, for secrets, and for
+commands that pcsearch's own parser accepts."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import re
+import subprocess
+
+import jsonschema
+import pytest
+import yaml
+from sqlalchemy.engine import make_url
+
+from tests.deploy.helpers import (
+    REPO,
+    MissingVariable,
+    command_argv,
+    documented,
+    env_file,
+    interpolate,
+    parse_pcsearch,
+    variables,
+)
+
+COMPOSE = REPO / "docker-compose.yml"
+ENV_EXAMPLE = REPO / ".env.example"
+PCSEARCH_SERVICES = ("api", "worker", "worker-cpu", "dashboard")
+COMMANDS = {
+    "api": "pcsearch api --host 0.0.0.0 --port 8000",
+    "worker": "pcsearch worker",
+    "worker-cpu": "pcsearch worker",
+    "dashboard": "pcsearch dashboard --host 0.0.0.0 --port 8080",
+}
+REQUIRED = ("POSTGRES_PASSWORD", "PCSEARCH_API_TOKENS")
+SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|API_KEY", re.I)
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+@pytest.fixture(scope="module")
+def example_env() -> dict[str, str]:
+    return env_file(ENV_EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def compose(raw: dict, example_env: dict[str, str]) -> dict:
+    """The file as Compose sees it with .env copied from .env.example."""
+    return interpolate(raw, example_env)
+
+
+def services(doc: dict) -> dict[str, dict]:
+    return doc["services"]
+
+
+def compose_schema() -> dict:
+    vendor = importlib.resources.files("check_jsonschema.builtin_schemas.vendor")
+    return json.loads((vendor / "compose-spec.json").read_text())
+
+
+def test_follows_the_compose_specification(raw: dict, compose: dict) -> None:
+    validator = jsonschema.Draft202012Validator(compose_schema())
+    for doc in (raw, compose):
+        problems = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(doc)]
+        assert not problems, "\n".join(problems)
+
+
+def test_the_schema_catches_a_typo(raw: dict) -> None:
+    """The check above can fail: a misspelt key is reported."""
+    doc = json.loads(json.dumps(raw))
+    doc["services"]["worker"]["stop_grace_peroid"] = "30s"
+    assert not jsonschema.Draft202012Validator(compose_schema()).is_valid(doc)
+
+
+def test_services(compose: dict) -> None:
+    assert set(services(compose)) == {"postgres", *PCSEARCH_SERVICES}
+    assert services(compose)["worker-cpu"]["profiles"] == ["cpu"]
+    assert all("profiles" not in s for n, s in services(compose).items() if n != "worker-cpu")
+
+
+def test_postgres_is_healthchecked_and_waited_for(compose: dict) -> None:
+    postgres = services(compose)["postgres"]
+    assert re.fullmatch(r"postgres:1[56](\.\d+)*(-\w+)?", postgres["image"]), postgres["image"]
+    test = postgres["healthcheck"]["test"]
+    assert test[0] in ("CMD", "CMD-SHELL") and "pg_isready" in " ".join(test[1:])
+    data = [v for v in postgres["volumes"] if v.endswith(":/var/lib/postgresql/data")]
+    assert len(data) == 1 and data[0].split(":")[0] in compose["volumes"], "a named volume"
+    for name in PCSEARCH_SERVICES:
+        wait = services(compose)[name]["depends_on"]["postgres"]
+        assert wait["condition"] == "service_healthy", name
+
+
+@pytest.mark.parametrize("name", PCSEARCH_SERVICES)
+def test_commands_are_pcsearch_command_lines(compose: dict, name: str) -> None:
+    argv = command_argv(services(compose)[name]["command"])
+    assert argv == command_argv(COMMANDS[name])
+    args = parse_pcsearch(argv)
+    assert args.command == argv[1]
+    if "--port" in argv:
+        assert (args.host, args.port) == ("0.0.0.0", int(argv[argv.index("--port") + 1]))
+    assert "--storage" not in argv, "the database URL (and password) goes in the environment"
+
+
+def test_gpu_workers(compose: dict) -> None:
+    worker = services(compose)["worker"]
+    devices = worker["deploy"]["resources"]["reservations"]["devices"]
+    assert devices == [{"driver": "nvidia", "capabilities": ["gpu"], "count": "all"}]
+    assert worker["build"]["dockerfile"] == "deploy/Dockerfile.cuda"
+    cpu = services(compose)["worker-cpu"]
+    assert "deploy" not in cpu and cpu["build"]["dockerfile"] == "deploy/Dockerfile.cpu"
+    for name in ("api", "dashboard"):
+        assert services(compose)[name]["build"]["dockerfile"] == "deploy/Dockerfile.cpu"
+
+
+def seconds(duration: str) -> float:
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s|us)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, duration
+    scale = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+@pytest.mark.parametrize("name", ["worker", "worker-cpu"])
+def test_workers_stop_gracefully_and_share_caches(compose: dict, name: str) -> None:
+    worker = services(compose)[name]
+    assert worker["restart"] == "unless-stopped" and worker["init"] is True
+    # A worker fails its trials as "worker stopped" and exits within 10 s of SIGTERM.
+    assert seconds(worker["stop_grace_period"]) >= 20
+    env = worker["environment"]
+    assert (env["PCSEARCH_CACHE_DIR"], env["PCSEARCH_DATA_DIR"]) == ("/cache", "/data")
+    mounts = dict(reversed(v.split(":")[:2]) for v in worker["volumes"])
+    assert set(mounts) == {"/cache", "/data"}
+    assert all(volume in compose["volumes"] for volume in mounts.values()), "named volumes"
+
+
+def test_ports_are_local_unless_asked(raw: dict) -> None:
+    doc = interpolate(raw, {name: "x" for name in REQUIRED})
+    published = {n: s.get("ports", []) for n, s in services(doc).items()}
+    assert published["dashboard"] == ["127.0.0.1:8080:8080"]
+    assert published["api"] == ["127.0.0.1:8000:8000"]
+    assert all(p.startswith("127.0.0.1:") for ports in published.values() for p in ports)
+    opened = interpolate(raw, {name: "x" for name in REQUIRED} | {"PCSEARCH_API_BIND": "0.0.0.0"})
+    assert services(opened)["api"]["ports"] == ["0.0.0.0:8000:8000"]
+
+
+def test_database_url_is_composed_from_the_env_file(
+    compose: dict, example_env: dict[str, str]
+) -> None:
+    postgres = services(compose)["postgres"]["environment"]
+    for name in PCSEARCH_SERVICES:
+        url = make_url(services(compose)[name]["environment"]["PCSEARCH_DATABASE_URL"])
+        assert url.drivername == "postgresql+psycopg2", name
+        assert (url.username, url.database) == (postgres["POSTGRES_USER"], postgres["POSTGRES_DB"])
+        assert url.password == example_env["POSTGRES_PASSWORD"] == postgres["POSTGRES_PASSWORD"]
+        assert (url.host, url.port) == ("postgres", 5432), name
+    assert (
+        services(compose)["api"]["environment"]["PCSEARCH_API_TOKENS"]
+        == (example_env["PCSEARCH_API_TOKENS"])
+    )
+
+
+def test_extra_gpu_machines_reach_the_head_node(raw: dict) -> None:
+    env = {name: "x" for name in REQUIRED} | {"PCSEARCH_DB_HOST": "head.lan"}
+    url = make_url(
+        services(interpolate(raw, env))["worker"]["environment"]["PCSEARCH_DATABASE_URL"]
+    )
+    assert (url.host, url.port) == ("head.lan", 5432)
+
+
+@pytest.mark.parametrize("missing", REQUIRED)
+def test_required_secrets_fail_with_a_clear_message(raw: dict, missing: str) -> None:
+    for match in variables(COMPOSE.read_text()):
+        if match["name"] == missing:
+            assert match["op"] == ":?" and ".env" in match["arg"], match[0]
+    env = {name: "x" for name in REQUIRED if name != missing}
+    with pytest.raises(MissingVariable, match=f"{missing}.*\\.env"):
+        interpolate(raw, env)
+
+
+def test_no_literal_secrets(raw: dict) -> None:
+    for name, service in services(raw).items():
+        for key, value in (service.get("environment") or {}).items():
+            value = str(value)
+            if SECRET_NAME.search(key):
+                assert re.fullmatch(r"\$\{[A-Za-z_]\w*(:?\?[^}]*)?\}", value), (name, key)
+            for password in re.findall(r"://[^:/@]+:([^@]*)@", value):
+                assert re.fullmatch(r"\$\{[A-Za-z_]\w*(:?\?[^}]*)?\}", password), (name, key)
+    for name, value in env_file(ENV_EXAMPLE).items():
+        if SECRET_NAME.search(name):
+            assert value == "change-me", f"{name} in .env.example must be a placeholder"
+
+
+def test_every_variable_is_documented_in_env_example() -> None:
+    used = {m["name"] for m in variables(COMPOSE.read_text())}
+    assert used, "the compose file reads no variables?"
+    assert used <= documented(ENV_EXAMPLE), (
+        f"undocumented: {sorted(used - documented(ENV_EXAMPLE))}"
+    )
+    assert set(REQUIRED) <= set(env_file(ENV_EXAMPLE)), "required ones are set, not commented"
+
+
+def test_env_file_stays_out_of_git_and_images() -> None:
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", ".env"], cwd=REPO, capture_output=True
+    ).returncode
+    assert ignored == 0, ".env must be ignored by git"
+    assert (
+        subprocess.run(
+            ["git", "check-ignore", "-q", ".env.example"], cwd=REPO, capture_output=True
+        ).returncode
+        == 1
+    ), ".env.example must be committed"
+    patterns = {
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".env", ".git", ".venv", "*.journal", "*.log"} <= patterns
+    assert any("__pycache__" in p for p in patterns) and any("cache" in p for p in patterns)
