@@ -189,3 +189,16 @@ def test_a_database_that_never_answers_neither_hangs_requests_nor_health() -> No
     assert health.status_code == 200 and health_took < 1.0
     assert answers == [503] * 8
     assert took < 8  # one connect timeout, not one per request
+
+
+@pytest.mark.postgres
+def test_a_browser_renders_the_docs_offline(api) -> None:
+    """Swagger UI runs in a real browser from the installed package's assets alone (this
+    machine has no internet, so a CDN asset would leave the page blank)."""
+    from tests.browser import rendered_dom
+
+    dom = rendered_dom(f"{api.url}/docs")
+    assert "swagger-ui" in dom
+    assert 'class="opblock-summary-path"' in dom or "opblock-summary-path" in dom, dom[-2000:]
+    for path in ("/api/v1/studies", "/api/v1/studies/{name}/trials", "/readyz"):
+        assert path in dom, path
