@@ -9,11 +9,10 @@ import time
 from pathlib import Path
 
 import optuna
-from optuna.trial import TrialState
 
 from pcsearch.errors import PCSearchError
 from search_spaces import SearchSpace, default_space, get_space
-from workers import studies
+from workers import studies, views
 from workers.config import PRUNERS, SAMPLERS, StudyConfig, check_study_name
 from workers.leases import StaleWatch, reap
 from workers.local import default_jobs, start_workers, stop_all
@@ -28,7 +27,6 @@ from workers.storage import (
 )
 
 REAP_EVERY = 1.0
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
 class Stopped(Exception):
@@ -84,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     processes = start_workers(url, name, jobs, args.seed, log_dir, args.batch)
-    display = Progress(study, args.trials)
+    display = Progress(storage, name, args.trials)
     previous = signal.signal(signal.SIGTERM, _raise_stopped)
     try:
         while [p for p in processes if p.poll() is None]:  # polls each (reaps the dead)
@@ -105,14 +103,15 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
     _reap(study, url, watch)
     display.show(final=True)
-    print(report(study, url), flush=True)
+    print(report(storage, name, url), flush=True)
     gave_up = studies.failing_workers(study.user_attrs)
     for worker, info in gave_up.items():
         print(f"worker {worker} gave up: {info.get('reason')}", file=sys.stderr)
     bad = [p.returncode for p in processes if p.returncode]
     if bad:
         print(f"{len(bad)} worker(s) ended abnormally; see {log_dir}", file=sys.stderr)
-    finished = len(study.get_trials(deepcopy=False, states=FINISHED))
+    counts = views.trial_counts(storage, name)
+    finished = counts.complete + counts.pruned
     if finished < args.trials:
         print(f"the study has {finished} of its {args.trials} trials", file=sys.stderr)
         return 1
@@ -136,35 +135,31 @@ def _log_dir(url: str, study: str) -> Path:
 
 
 class Progress:
-    """Trials done, running, queued, pruned and failed, best so far, and an ETA."""
+    """Trials done, running, queued, pruned and failed, best so far, and an ETA; read
+    through the same view of a study as the HTTP API's."""
 
-    def __init__(self, study: optuna.Study, n_trials: int) -> None:
-        self.study, self.n_trials, self.start = study, n_trials, time.monotonic()
-        self.done_at_start = self._counts()[TrialState.COMPLETE]
-        self.done_at_start += self._counts()[TrialState.PRUNED]
+    def __init__(self, storage: optuna.storages.BaseStorage, name: str, n_trials: int) -> None:
+        self.storage, self.name, self.n_trials = storage, name, n_trials
+        self.start = time.monotonic()
+        counts = views.trial_counts(storage, name)
+        self.done_at_start = counts.complete + counts.pruned
         self.tty = sys.stderr.isatty()
         self.last = self.last_state = ""
 
-    def _counts(self) -> dict[TrialState, int]:
-        counts = dict.fromkeys(TrialState, 0)
-        for t in self.study.get_trials(deepcopy=False):
-            counts[t.state] += 1
-        return counts
-
     def show(self, final: bool = False) -> None:
-        n = self._counts()
-        complete, pruned = n[TrialState.COMPLETE], n[TrialState.PRUNED]
-        done = complete + pruned
-        best = f"{self.study.best_value:.4f}" if complete else "-"
+        study = views.get_study(self.storage, self.name)
+        n = study.trials
+        done = n.complete + n.pruned
+        best = "-" if study.best_value is None else f"{study.best_value:.4f}"
         new = done - self.done_at_start
         elapsed = time.monotonic() - self.start
         eta = "-"
         if new > 0 and done < self.n_trials:
             eta = f"{elapsed / new * (self.n_trials - done):.0f}s"
-        queued = f", queued {n[TrialState.WAITING]}" if n[TrialState.WAITING] else ""
+        queued = f", queued {n.waiting}" if n.waiting else ""
         state = (
-            f"trials {done}/{self.n_trials} done (complete {complete}, pruned {pruned}), "
-            f"running {n[TrialState.RUNNING]}{queued}, failed {n[TrialState.FAIL]} | best {best}"
+            f"trials {done}/{self.n_trials} done (complete {n.complete}, pruned {n.pruned}), "
+            f"running {n.running}{queued}, failed {n.fail} | best {best}"
         )
         line = f"{state} | {elapsed:.0f}s, ETA {eta}"
         if self.tty:
@@ -175,11 +170,10 @@ class Progress:
         self.last, self.last_state = line, state
 
 
-def report(study: optuna.Study, url: str) -> str:
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not complete:
+def report(storage: optuna.storages.BaseStorage, name: str, url: str) -> str:
+    best = views.get_study(storage, name).best_trial
+    if best is None:
         return f"no completed trial yet\ndashboard: {dashboard_command(url)}"
-    best = study.best_trial
     lines = [f"best value: {best.value:.4f} (trial {best.number})", "best parameters:"]
     lines += [
         f"  {k} = {v:.6g}" if isinstance(v, float) else f"  {k} = {v}"
