@@ -181,7 +181,7 @@ def table(studies: list[dict[str, Any]]) -> str:
                 f"{t['complete'] + t['pruned']}/{s['n_trials']}",
                 str(t["running"]),
                 str(t["fail"]),
-                _number(s["best_value"]),
+                _metric(s["best_value"]),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -195,7 +195,7 @@ def describe(study: dict[str, Any]) -> str:
         f"study {study['name']!r}: {study['task']} / {study['algorithm']}, {study['state']}",
         f"trials {t['complete'] + t['pruned']}/{study['n_trials']} done (complete "
         f"{t['complete']}, pruned {t['pruned']}), running {t['running']}, failed {t['fail']}"
-        + (f" | best {_number(best['value'])} (trial {best['number']})" if best else ""),
+        + (f" | best {_metric(best['value'])} (trial {best['number']})" if best else ""),
     ]
     if best:
         lines.append("best parameters:")
@@ -204,6 +204,11 @@ def describe(study: dict[str, Any]) -> str:
         count = f", {w['failures']} failures" if w.get("failures") is not None else ""
         lines.append(f"worker {w['worker']} gave up{count}: {w.get('reason') or 'no reason given'}")
     return "\n".join(lines)
+
+
+def _metric(value: float | None) -> str:
+    """A test metric as ``pcsearch search`` prints it: four decimals."""
+    return "-" if value is None else f"{value:.4f}"
 
 
 def _number(value: Any) -> str:

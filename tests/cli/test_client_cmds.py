@@ -103,7 +103,7 @@ def test_status_shows_progress_best_trial_and_workers_that_gave_up(
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[1] == (
-        "trials 2/4 done (complete 1, pruned 1), running 0, failed 0 | best 0.875 (trial 0)"
+        "trials 2/4 done (complete 1, pruned 1), running 0, failed 0 | best 0.8750 (trial 0)"
     )
     assert lines[2] == "best parameters:"
     assert any(line.startswith("  T = ") for line in lines)
