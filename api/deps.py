@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import threading
 import time
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, TypeVar
 
+import anyio
+import anyio.to_thread
 import optuna
 import sqlalchemy
 from fastapi import Depends, HTTPException, Request
@@ -22,6 +25,7 @@ from pcsearch.errors import PCSearchError
 from workers.resilience import StorageUnavailable, deadline
 from workers.storage import connection_problem, open_storage, scrub
 
+T = TypeVar("T")
 RETRY_AFTER_SECONDS = 1.0
 """After a failed open, requests get that failure for this long without a new attempt."""
 
@@ -108,6 +112,19 @@ async def get_storage(request: Request) -> optuna.storages.BaseStorage:
     event loop."""
     holder: StorageHolder = request.app.state.storage
     return holder.opened or await run_in_threadpool(holder.get)
+
+
+_write_limiters: dict[int, anyio.CapacityLimiter] = {}
+WRITE_THREADS = 2
+
+
+async def in_write_thread(call: Callable[[], T]) -> T:
+    """Run a change (create, stop, resume, delete) in threads of its own: under load the
+    shared pool is busy re-reading for the cache, and a change must not queue behind it."""
+    loop = id(asyncio.get_running_loop())
+    if loop not in _write_limiters:
+        _write_limiters[loop] = anyio.CapacityLimiter(WRITE_THREADS)
+    return await anyio.to_thread.run_sync(call, limiter=_write_limiters[loop])
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

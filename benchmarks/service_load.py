@@ -315,7 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, default=2, help="pcsearch api processes")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="pcsearch api processes (1 serves best on 2 cores)"
+    )
     parser.add_argument(
         "--post-share",
         type=float,

@@ -233,21 +233,22 @@ class ResilientStorage(BaseStorage):
         from optuna.storages._rdb import models
         from optuna.storages._rdb.storage import _create_scoped_session
 
+        model = models.StudyUserAttributeModel
+
         def write() -> None:
             with _create_scoped_session(backend.scoped_session, True) as session:
-                study = models.StudyModel.find_or_raise_by_id(study_id, session)
+                models.StudyModel.find_or_raise_by_id(study_id, session)
+                existing = {
+                    a.key: a
+                    for a in session.query(model)
+                    .filter(model.study_id == study_id, model.key.in_(list(values)))
+                    .all()
+                }
                 for key, value in values.items():
-                    found = models.StudyUserAttributeModel.find_by_study_and_key(
-                        study, key, session
-                    )
-                    if found is None:
-                        session.add(
-                            models.StudyUserAttributeModel(
-                                study_id=study_id, key=key, value_json=json.dumps(value)
-                            )
-                        )
+                    if key in existing:
+                        existing[key].value_json = json.dumps(value)
                     else:
-                        found.value_json = json.dumps(value)
+                        session.add(model(study_id=study_id, key=key, value_json=json.dumps(value)))
 
         retry(write)
 

@@ -18,6 +18,7 @@ from api.deps import (
     CacheDep,
     SettingsDep,
     StorageDep,
+    in_write_thread,
     require_read,
     require_write,
     storage_work,
@@ -90,10 +91,16 @@ async def list_studies(
     dependencies=Write,
     responses=CONFLICT,
 )
-def create_study(
+async def create_study(
     body: schemas.StudyCreate, storage: StorageDep, settings: SettingsDep, cache: CacheDep
 ) -> Response:
     """Create a study for the workers to run; nothing is stored unless every field is valid."""
+    return await in_write_thread(lambda: _create(body, storage, settings, cache))
+
+
+def _create(
+    body: schemas.StudyCreate, storage: Any, settings: Settings, cache: ReadCache
+) -> Response:
     config = build_config(body)
     with storage_work(settings):
         for attempt in range(GENERATED_NAME_TRIES):
@@ -161,21 +168,21 @@ def _act(
 @router.post(
     "/{name}/stop", response_model=schemas.StudyDetail, dependencies=Write, responses=NOT_FOUND
 )
-def stop_study(
+async def stop_study(
     name: StudyName, storage: StorageDep, settings: SettingsDep, cache: CacheDep
 ) -> Response:
     """Workers take no new trial of the study; running trials finish."""
-    return _act(studies.stop, name, storage, settings, cache)
+    return await in_write_thread(lambda: _act(studies.stop, name, storage, settings, cache))
 
 
 @router.post(
     "/{name}/resume", response_model=schemas.StudyDetail, dependencies=Write, responses=NOT_FOUND
 )
-def resume_study(
+async def resume_study(
     name: StudyName, storage: StorageDep, settings: SettingsDep, cache: CacheDep
 ) -> Response:
     """Workers take the study's trials again, including those that had given up on it."""
-    return _act(studies.resume, name, storage, settings, cache)
+    return await in_write_thread(lambda: _act(studies.resume, name, storage, settings, cache))
 
 
 @router.delete(
@@ -185,7 +192,7 @@ def resume_study(
     dependencies=Write,
     responses=NOT_FOUND | CONFLICT,
 )
-def delete_study(
+async def delete_study(
     name: StudyName,
     storage: StorageDep,
     settings: SettingsDep,
@@ -195,8 +202,12 @@ def delete_study(
     ] = False,
 ) -> Response:
     """Delete the study and its trials; refused (409) while trials run unless force=true."""
-    with storage_work(settings):
-        views.get_study(storage, name)
-        studies.delete(storage, name, force=force)
-        cache.clear(LIST, name)
-    return Response(status_code=204)
+
+    def delete() -> Response:
+        with storage_work(settings):
+            views.get_study(storage, name)
+            studies.delete(storage, name, force=force)
+            cache.clear(LIST, name)
+        return Response(status_code=204)
+
+    return await in_write_thread(delete)
