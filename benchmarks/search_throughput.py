@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -45,7 +46,8 @@ def fixed_structure_space() -> dict:
 def run_layout(
     workdir: Path, label: str, trials: int, jobs: int, batch: int, data_dir: str, epochs: int
 ) -> dict:
-    storage = str(workdir / f"{label}.journal")
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-")  # a valid study name
+    storage = str(workdir / f"{name}.journal")
     config = StudyConfig(
         task="mlp-mnist",
         algorithm="pc-se",
@@ -58,14 +60,14 @@ def run_layout(
         batch=batch,
         data_dir=data_dir,
     )
-    create_or_resume(open_storage(storage), label, config)
+    create_or_resume(open_storage(storage), name, config)
     start = time.perf_counter()
-    procs = start_workers(storage, label, jobs, 0, workdir / label, batch, pin=True)
+    procs = start_workers(storage, name, jobs, 0, workdir / name, batch, pin=True)
     peaks = []
     for p in procs:
         _, status, usage = os.wait4(p.pid, 0)
         if status != 0:
-            raise SystemExit(f"{label}: a worker failed; see {workdir / label}")
+            raise SystemExit(f"{label}: a worker failed; see {workdir / name}")
         peaks.append(usage.ru_maxrss / 1024)
     seconds = time.perf_counter() - start
     return {
