@@ -8,6 +8,7 @@ sent SIGTERM when its parent dies, so no worker outlives the command that starte
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import os
 import shutil
@@ -29,13 +30,19 @@ def gpu_ids() -> list[str]:
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is not None:
         return [g.strip() for g in visible.split(",") if g.strip() and g.strip() != "-1"]
+    return list(_installed_gpus())
+
+
+@functools.cache
+def _installed_gpus() -> tuple[str, ...]:
+    """nvidia-smi's GPUs, asked once per process (starting N workers asked it 2N times)."""
     if shutil.which("nvidia-smi") is None:
-        return []
+        return ()
     try:
         out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
-        return []
-    return [str(i) for i, ln in enumerate(out.stdout.splitlines()) if ln.startswith("GPU ")]
+        return ()
+    return tuple(str(i) for i, ln in enumerate(out.stdout.splitlines()) if ln.startswith("GPU "))
 
 
 def gpu_count() -> int:
