@@ -5,8 +5,8 @@ pcx, JAX, Equinox, Optax and NumPy, never pcsearch. pcx's idiom is one jitted ca
 batch from a Python loop, with the T inference steps unrolled inside that call; that is
 what is timed here, against pcsearch's one compiled program per epoch.
 
-The network matches pcsearch's exactly: vode l holds the pre-activation of layer l, layer
-l+1 predicts it from act(h_l) (no activation on the input), squared-error energies, the
+The network matches pcsearch's exactly (the paper's convention): hidden vode l holds the
+post-activation act(W h_{l-1} + b), the output vode is linear, squared-error energies, the
 output vode clamped to the one-hot label, forward initialisation, per-example state
 gradients (energy summed over the batch), weight gradients averaged over the batch, SGD
 with momentum on the states, AdamW on the weights with the paper's warmup-cosine schedule.
@@ -136,7 +136,8 @@ def run(args: argparse.Namespace) -> dict:
     pcx.RKG.seed(args.seed)
 
     class Net(pxc.EnergyModule):
-        """One vode per predicted layer; vode l holds the pre-activation of layer l."""
+        """One vode per predicted layer; hidden vodes hold post-activations, the output is
+        linear."""
 
         def __init__(self) -> None:
             super().__init__()
@@ -147,8 +148,9 @@ def run(args: argparse.Namespace) -> dict:
 
         def __call__(self, x: jax.Array, y: jax.Array | None = None) -> jax.Array:
             h = x
+            last = len(self.layers) - 1
             for index, (layer, vode) in enumerate(zip(self.layers, self.vodes, strict=True)):
-                h = vode(layer(h if index == 0 else self.act(h)))
+                h = vode(layer(h) if index == last else self.act(layer(h)))
             if y is not None:
                 self.vodes[-1].set("h", y)
             return self.vodes[-1].get("u")

@@ -1,8 +1,9 @@
 """Energies of a predictive coding network, per example.
 
-Hidden layers: 1/2 ||h_l - mu_l||^2. The output layer is clamped to a target (the label,
-or a nudged label) and its energy is a loss on the prediction mu_L: squared error (PC-SE)
-or cross-entropy -y . log_softmax(mu_L) (PC-CE).
+Hidden layers: 1/2 ||h_l - mu_l||^2 with mu_l = f(W h_{l-1} + b) (the paper's eq. 1; states
+are post-activations, see ``pcsearch.models.mlp``). The output layer is clamped to a
+target (the label, or a nudged label) and its energy is a loss on the prediction mu_L:
+squared error (PC-SE) or cross-entropy -y . log_softmax(mu_L) (PC-CE).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """A multilayer perceptron that a PC network and a BP network can share.
 
-Layer l predicts the pre-activation of layer l+1: mu_{l+1} = W_l f(h_l) + b_l, with no
-activation on the clamped input. The states of a PC network are these pre-activations.
+The paper's convention: every state is a post-activation, predicted from the state below
+as mu_{l+1} = f(W_l h_l + b_l); the output layer is linear and the clamped input h_0 = x
+enters as it is. The forward pass is the usual MLP, so BP trains the same model.
 """
 
 from __future__ import annotations
@@ -35,12 +36,13 @@ class MLP(eqx.Module):
         return len(self.layers)
 
     def predict(self, index: int, below: jax.Array) -> jax.Array:
-        """Prediction mu_{index+1} from the layer below (the input when index == 0)."""
-        source = below if index == 0 else self.activation(below)
-        return self.layers[index](source)
+        """Prediction mu_{index+1} = f(W_index h_index + b_index) from the state below (the
+        input when index == 0); the last layer's prediction is linear (the logits)."""
+        pre = self.layers[index](below)
+        return pre if index == self.depth - 1 else self.activation(pre)
 
     def forward_states(self, x: jax.Array) -> list[jax.Array]:
-        """Every layer's pre-activation in a forward pass, output (logits) last."""
+        """Every layer's state in a forward pass, output (logits) last."""
         states = [self.predict(0, x)]
         for index in range(1, self.depth):
             states.append(self.predict(index, states[-1]))
