@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import optuna
@@ -13,7 +14,7 @@ import optuna
 from pcsearch.errors import PCSearchError
 from search_spaces import SearchSpace, default_space, get_space
 from workers import studies, views
-from workers.config import PRUNERS, SAMPLERS, StudyConfig, check_study_name
+from workers.config import OBJECTIVES, PRUNERS, SAMPLERS, StudyConfig, check_study_name
 from workers.leases import StaleWatch, reap
 from workers.local import default_jobs, start_workers, stop_all
 from workers.storage import (
@@ -27,10 +28,6 @@ from workers.storage import (
 )
 
 REAP_EVERY = 1.0
-
-
-class Stopped(Exception):
-    """SIGTERM reached the search command."""
 
 
 def resolve_space(name: str | None, task: str, algorithm: str) -> SearchSpace:
@@ -67,40 +64,48 @@ def run(args: argparse.Namespace) -> int:
         overrides={"epochs": args.epochs} if args.epochs else {},
         batch=args.batch,
         data_dir=args.data_dir,
+        objective=args.objective,
+        energy_trace=args.energy_trace,
     )
     url = storage_url(args.storage, default=DEFAULT_STORAGE)
     storage = open_storage(url)
     study = studies.create_or_resume(storage, name, config)
+    return run_locally(storage, url, study, config, args.jobs, args.seed)
+
+
+def run_locally(
+    storage: optuna.storages.BaseStorage,
+    url: str,
+    study: optuna.Study,
+    config: StudyConfig,
+    jobs: int | None,
+    seed: int,
+) -> int:
+    """Local worker processes on one study until it has its trials (or a Ctrl-C); shows
+    progress, prints the best trial, and returns the exit code."""
+    name = study.study_name
     watch = StaleWatch()
     if _reap(study, url, watch):
         print("queued again the trials of workers that died in an earlier run", file=sys.stderr)
-    jobs = args.jobs or default_jobs()
+    jobs = jobs or default_jobs()
     log_dir = _log_dir(url, name)
     print(
-        f"study {name!r} in {redact(url)}: {args.trials} trials of {args.task} / "
-        f"{args.algorithm}, space {space.ref}, {jobs} worker(s); logs in {log_dir}",
+        f"study {name!r} in {redact(url)}: {config.n_trials} trials of {config.task} / "
+        f"{config.algorithm}, space {config.search_space().ref}, {jobs} worker(s); "
+        f"logs in {log_dir}",
         file=sys.stderr,
     )
-    processes = start_workers(url, name, jobs, args.seed, log_dir, args.batch)
-    display = Progress(storage, name, args.trials)
-    previous = signal.signal(signal.SIGTERM, _raise_stopped)
-    try:
-        while [p for p in processes if p.poll() is None]:  # polls each (reaps the dead)
-            display.show()
-            _reap(study, url, watch)
-            time.sleep(REAP_EVERY)
-    except (KeyboardInterrupt, Stopped) as interruption:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut cleanup
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    processes = start_workers(url, name, jobs, seed, log_dir, config.batch)
+    display = Progress(storage, name, config.n_trials)
+    interrupted = supervise(processes, display, lambda: _reap(study, url, watch))
+    if interrupted:
         stop_all(processes)
         _reap(study, url, watch)
         display.show(final=True)
         print(
             f"\ninterrupted; run the same command again to resume study {name!r}", file=sys.stderr
         )
-        return 130 if isinstance(interruption, KeyboardInterrupt) else 143
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        return 130 if interrupted == "SIGINT" else 143
     _reap(study, url, watch)
     display.show(final=True)
     print(report(storage, name, url), flush=True)
@@ -112,14 +117,45 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(bad)} worker(s) ended abnormally; see {log_dir}", file=sys.stderr)
     counts = views.trial_counts(storage, name)
     finished = counts.complete + counts.pruned
-    if finished < args.trials:
-        print(f"the study has {finished} of its {args.trials} trials", file=sys.stderr)
+    if finished < config.n_trials:
+        print(f"the study has {finished} of its {config.n_trials} trials", file=sys.stderr)
         return 1
     return 0
 
 
-def _raise_stopped(signum: int, frame: object) -> None:
-    raise Stopped(signal.Signals(signum).name)
+def supervise(processes: list, display: Progress, reap_dead: Callable[[], object]) -> str | None:
+    """Show progress and reap dead workers until every worker has exited; the name of the
+    signal (SIGINT or SIGTERM) that cut it short, else None.
+
+    A signal only sets a flag: an exception raised into the middle of a storage call could
+    leave the journal's lock file behind, and the workers, which got the same Ctrl-C, need
+    that lock to give their trials back. Once a signal came, later ones are ignored so that
+    clean-up is not cut short either.
+    """
+    received: list[str] = []
+
+    def note(signum: int, frame: object) -> None:
+        received.append(signal.Signals(signum).name)
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, signal.SIG_IGN)
+
+    previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not received and [p for p in processes if p.poll() is None]:  # reaps the dead
+            display.show()
+            reap_dead()
+            _sleep_unless(received, REAP_EVERY)
+    finally:
+        if not received:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+    return received[0] if received else None
+
+
+def _sleep_unless(received: list[str], seconds: float, tick: float = 0.05) -> None:
+    deadline = time.monotonic() + seconds
+    while not received and time.monotonic() < deadline:
+        time.sleep(tick)
 
 
 def _reap(study: optuna.Study, url: str, watch: StaleWatch) -> list[int]:
@@ -202,4 +238,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=1, help="train K trials together per worker")
     p.add_argument("--data-dir", help="folder holding <dataset>/ files")
+    add_study_options(p)
     p.set_defaults(handler=run)
+
+
+def add_study_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default="best",
+        help="a trial's value: its best epoch's metric (the paper's, default) or its last's",
+    )
+    p.add_argument(
+        "--energy-trace",
+        action="store_true",
+        help="store each trial's energy per layer and inference step after training (PC)",
+    )
