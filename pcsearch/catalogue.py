@@ -102,6 +102,20 @@ HYPERPARAMETERS: dict[str, HyperparameterInfo] = {
         HyperparameterInfo(
             "weight_optimizer", "choice", "optimiser for the weights", choices=("adamw", "sgd")
         ),
+        HyperparameterInfo(
+            "weight_momentum",
+            "float",
+            "momentum of the weights' SGD (the paper's stability study); AdamW ignores it",
+            low=0.0,
+            high=0.999,
+            traced=True,
+        ),
+        HyperparameterInfo(
+            "weight_schedule",
+            "choice",
+            "weight learning-rate schedule: the paper's warmup-cosine, or constant (Section 5)",
+            choices=("warmup-cosine", "constant"),
+        ),
         HyperparameterInfo("activation", "choice", "hidden activation", choices=ACTIVATIONS),
         HyperparameterInfo(
             "init",
@@ -111,9 +125,18 @@ HYPERPARAMETERS: dict[str, HyperparameterInfo] = {
             families=PC_FAMILIES,
         ),
         HyperparameterInfo(
+            "init_std",
+            "float",
+            "std of the states' normal initialisation (init=normal)",
+            low=0.0,
+            high=100.0,
+            families=PC_FAMILIES,
+            traced=True,
+        ),
+        HyperparameterInfo(
             "beta",
             "float",
-            "nudging strength (its sign is the algorithm's)",
+            "nudging strength (its sign is the algorithm's); > 0: gradients are scaled by 1/beta",
             low=0.0,
             high=1.0,
             families=("nudging",),

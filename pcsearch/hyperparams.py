@@ -14,7 +14,16 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-TRACED_NAMES = ("state_lr", "state_momentum", "weight_lr", "weight_decay", "beta", "beta_increment")
+TRACED_NAMES = (
+    "state_lr",
+    "state_momentum",
+    "weight_lr",
+    "weight_decay",
+    "weight_momentum",
+    "beta",
+    "beta_increment",
+    "init_std",
+)
 
 
 class TracedHyperparameters(eqx.Module):
@@ -22,8 +31,10 @@ class TracedHyperparameters(eqx.Module):
     state_momentum: jax.Array
     weight_lr: jax.Array
     weight_decay: jax.Array
+    weight_momentum: jax.Array
     beta: jax.Array
     beta_increment: jax.Array
+    init_std: jax.Array
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> TracedHyperparameters:

@@ -29,12 +29,21 @@ def state_optimizer(
 
 
 class WeightOptimizer(eqx.Module):
-    """Which weight optimiser, and how many updates its schedule spans (static)."""
+    """Which weight optimiser and schedule, and how many updates the schedule spans (static).
+
+    ``warmup-cosine`` is the paper's discriminative schedule; ``constant`` is what its
+    energy and stability studies (Section 5, Appendix D) use.
+    """
 
     kind: Literal["adamw", "sgd"] = eqx.field(static=True)
     total_updates: int = eqx.field(static=True)
+    schedule_kind: Literal["warmup-cosine", "constant"] = eqx.field(
+        static=True, default="warmup-cosine"
+    )
 
     def schedule(self) -> optax.Schedule:
+        if self.schedule_kind == "constant":
+            return optax.constant_schedule(1.0)
         warmup = max(1, int(WARMUP_FRACTION * self.total_updates))
         return optax.warmup_cosine_decay_schedule(
             init_value=1.0,
@@ -48,5 +57,8 @@ class WeightOptimizer(eqx.Module):
         factor = self.schedule()
         lr = lambda count: hp.weight_lr * factor(count)
         if self.kind == "sgd":
-            return optax.chain(optax.add_decayed_weights(hp.weight_decay), optax.sgd(lr))
+            return optax.chain(
+                optax.add_decayed_weights(hp.weight_decay),
+                optax.sgd(lr, momentum=hp.weight_momentum),
+            )
         return optax.adamw(lr, weight_decay=hp.weight_decay)

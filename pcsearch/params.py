@@ -27,8 +27,11 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "weight_lr": 1e-3,
     "weight_decay": 1e-4,
     "weight_optimizer": "adamw",
+    "weight_momentum": 0.0,
+    "weight_schedule": "warmup-cosine",
     "activation": "gelu",
     "init": "forward",
+    "init_std": 0.1,
     "beta": 0.5,
     "beta_increment": 0.0,
     "batch_size": 128,
@@ -56,6 +59,10 @@ def _best(T, act, x_lr, x_m, w_lr, wd, beta=None, inc=0.0) -> dict[str, Any]:
     return values
 
 
+def _bp(act: str, w_lr: float, wd: float) -> dict[str, Any]:
+    return {"activation": act, "weight_lr": w_lr, "weight_decay": wd}
+
+
 PAPER_BEST: dict[tuple[str, str], dict[str, Any]] = {
     (_MNIST, "pc-se"): _best(8, "gelu", 0.0105, 0.65, 2.97e-4, 3.55e-4),
     (_MNIST, "pc-ce"): _best(5, "gelu", 0.0183, 0.35, 3.00e-4, 3.31e-3),
@@ -68,9 +75,14 @@ PAPER_BEST: dict[tuple[str, str], dict[str, Any]] = {
     (_FMNIST, "pn"): _best(8, "gelu", 0.0122, 0.55, 2.84e-4, 4.78e-4, beta=0.75, inc=0.02),
     (_FMNIST, "nn"): _best(6, "leaky_relu", 0.0281, 0.15, 2.85e-4, 2.52e-4, beta=0.9, inc=0.02),
     (_FMNIST, "ipc"): _best(8, "leaky_relu", 0.800, 0.25, 2.69e-4, 0.0116),
-    (_MNIST, "bp-ce"): {"activation": "gelu", "weight_lr": 3e-4, "weight_decay": 1e-4},
-    (_MNIST, "bp-se"): {"activation": "gelu", "weight_lr": 3e-4, "weight_decay": 1e-4},
+    (_MNIST, "bp-ce"): _bp("hard_tanh", 2.81e-4, 1.48e-3),
+    (_MNIST, "bp-se"): _bp("gelu", 2.75e-4, 5.12e-3),
+    (_FMNIST, "bp-ce"): _bp("hard_tanh", 2.72e-4, 8.73e-5),
+    (_FMNIST, "bp-se"): _bp("relu", 2.75e-4, 1.72e-4),
 }
+
+PAPER_TASKS = (_MNIST, _FMNIST)
+"""Tasks whose defaults should be the paper's: a missing best value there is worth a note."""
 
 
 def applicable(algorithm: str) -> list[str]:
@@ -109,6 +121,41 @@ def coerce(info: HyperparameterInfo, value: Any) -> Any:
     return parsed
 
 
+def sources(task: str, algorithm: str) -> dict[str, str]:
+    """Where each default of (task, algorithm) comes from: ``paper`` (its best value),
+    ``task`` (the task's definition) or ``pcsearch`` (a global default, not the paper's)."""
+    names = applicable(algorithm)
+    origin: dict[str, str] = {}
+    layers = (
+        ("pcsearch", GLOBAL_DEFAULTS),
+        ("task", task_info(task).defaults),
+        ("paper", PAPER_BEST.get((task, algorithm), {})),
+    )
+    for label, layer in layers:
+        origin.update({k: label for k in layer if k in names})
+    return origin
+
+
+def missing_paper_values(task: str, algorithm: str) -> str | None:
+    """A note when the paper gives no best values for a paper task, else None."""
+    if task not in PAPER_TASKS or (task, algorithm) in PAPER_BEST:
+        return None
+    return (
+        f"the paper gives no best hyperparameters for {algorithm} on {task}; "
+        "pcsearch's global defaults are used (they may lie outside the paper's search "
+        "ranges): search them, or set them with --set"
+    )
+
+
+def check_values(values: Mapping[str, Any]) -> None:
+    """Rules that span one value's range: a zero beta would divide by zero."""
+    if "beta" in values and values["beta"] <= 0.0:
+        raise InvalidValueError(
+            f"beta={values['beta']!r} is not allowed: nudging scales the weight gradients by "
+            "1/beta; choose beta in (0, 1]"
+        )
+
+
 def resolve(task: str, algorithm: str, overrides: Mapping[str, Any] | None = None) -> dict:
     """The full, checked hyperparameter mapping for one run."""
     task_info(task)
@@ -127,4 +174,5 @@ def resolve(task: str, algorithm: str, overrides: Mapping[str, Any] | None = Non
                 f"{', '.join(users)}. Parameters of {algorithm}: {', '.join(names)}"
             )
         values[name] = coerce(info, value)
+    check_values(values)
     return values

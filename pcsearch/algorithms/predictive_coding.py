@@ -57,8 +57,14 @@ class PredictiveCoding(Algorithm):
     def weight_updates_per_batch(self) -> int:
         return self.T if self.incremental else 1
 
-    def init_states(self, model: MLP, x: jax.Array, key: jax.Array) -> tuple[States, jax.Array]:
-        """Initial hidden states and the forward prediction of the output."""
+    def init_states(
+        self, model: MLP, x: jax.Array, key: jax.Array, init_std: jax.Array | float = 0.1
+    ) -> tuple[States, jax.Array]:
+        """Initial hidden states and the forward prediction of the output.
+
+        ``normal`` draws every state from N(0, init_std^2), as the paper's initialisation
+        study does (std 0.1).
+        """
         forward = jax.vmap(model.forward_states)(x)
         if self.init == "forward":
             return tuple(forward[:-1]), forward[-1]
@@ -67,7 +73,9 @@ class PredictiveCoding(Algorithm):
             states = tuple(jnp.zeros(s) for s in shapes)
         else:
             keys = jax.random.split(key, max(1, len(shapes)))
-            states = tuple(jax.random.normal(k, s) for k, s in zip(keys, shapes, strict=False))
+            states = tuple(
+                init_std * jax.random.normal(k, s) for k, s in zip(keys, shapes, strict=False)
+            )
         return states, forward[-1]
 
     def energies(
@@ -115,6 +123,37 @@ class PredictiveCoding(Algorithm):
         )
         return states
 
+    def energy_trace(
+        self,
+        model: MLP,
+        x: jax.Array,
+        y: jax.Array,
+        hp: TracedHyperparameters,
+        key: jax.Array,
+    ) -> jax.Array:
+        """Mean energy of every layer at every inference step, [T + 1, depth] (row 0: after
+        initialisation), with the weights fixed: the paper's Figs. 6b, 14a and 15a.
+
+        Only called on request, so the training step carries no extra outputs.
+        """
+        states, prediction = self.init_states(model, x, key, hp.init_std)
+        target, _ = self.target_and_scale(prediction, hp, _probe_input(x, y, key))
+        first = jax.vmap(partial(model.predict, 0))(x)
+        optimizer = state_optimizer(self.state_optimizer, hp)
+
+        def per_layer(s: States) -> jax.Array:
+            return jnp.mean(self.energies(model, x, s, target, first), axis=0)
+
+        def step(carry, _):
+            s, opt_state = carry
+            grads = jax.grad(lambda t: jnp.sum(per_layer(t)) * x.shape[0])(s)
+            updates, opt_state = optimizer.update(grads, opt_state, s)
+            s = optax.apply_updates(s, updates)
+            return (s, opt_state), per_layer(s)
+
+        _, after = jax.lax.scan(step, (states, optimizer.init(states)), None, length=self.T)
+        return jnp.concatenate([per_layer(states)[None], after])
+
     def target_and_scale(
         self, prediction: jax.Array, hp: TracedHyperparameters, batch: StepInput
     ) -> tuple[jax.Array, jax.Array | float]:
@@ -131,10 +170,12 @@ class PredictiveCoding(Algorithm):
         hp: TracedHyperparameters,
         batch: StepInput,
     ) -> tuple[MLP, optax.OptState, jax.Array]:
-        states, prediction = self.init_states(model, batch.x, batch.key)
+        states, prediction = self.init_states(model, batch.x, batch.key, hp.init_std)
         target, scale = self.target_and_scale(prediction, hp, batch)
         if self.incremental:
-            return self._incremental(model, opt_state, weight_optimizer, hp, batch, states, target)
+            return self._incremental(
+                model, opt_state, weight_optimizer, hp, batch, states, target, scale
+            )
         states = self.infer(model, batch.x, states, target, hp)
 
         def mean_energy(m: MLP) -> tuple[jax.Array, jax.Array]:
@@ -146,8 +187,9 @@ class PredictiveCoding(Algorithm):
         model, opt_state = apply_weight_gradient(model, grads, opt_state, weight_optimizer)
         return model, opt_state, per_layer
 
-    def _incremental(self, model, opt_state, weight_optimizer, hp, batch, states, target):
-        """iPC: states and weights take a step together at each of the T steps."""
+    def _incremental(self, model, opt_state, weight_optimizer, hp, batch, states, target, scale):
+        """iPC: states and weights take a step together at each of the T steps; a nudged
+        output scales the weight gradients by 1/beta here too."""
         state_opt = state_optimizer(self.state_optimizer, hp)
         batch_size = batch.x.shape[0]
 
@@ -161,6 +203,7 @@ class PredictiveCoding(Algorithm):
                 lambda ms: mean_energy(*ms), has_aux=True
             )((m, s))
             g_s = jax.tree.map(lambda g: g * batch_size, g_s)
+            g_m = jax.tree.map(lambda g: g * scale, g_m)
             s_updates, s_state = state_opt.update(g_s, s_state, s)
             m, w_state = apply_weight_gradient(m, g_m, w_state, weight_optimizer)
             return (m, optax.apply_updates(s, s_updates), w_state, s_state), per_layer
@@ -168,3 +211,8 @@ class PredictiveCoding(Algorithm):
         init = (model, states, opt_state, state_opt.init(states))
         (model, _, opt_state, _), per_layer = jax.lax.scan(step, init, None, length=self.T)
         return model, opt_state, per_layer[-1]
+
+
+def _probe_input(x: jax.Array, y: jax.Array, key: jax.Array) -> StepInput:
+    """A probe batch as a step input: epoch 0, so a nudged target uses beta's start value."""
+    return StepInput(x, y, key, jnp.int32(0), key)

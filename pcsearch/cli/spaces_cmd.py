@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
+from pcsearch.catalogue import TASKS
 from pcsearch.errors import PCSearchError
+from pcsearch.params import missing_paper_values
 from search_spaces import get_space, list_spaces
 
 
@@ -15,7 +18,13 @@ def run(args: argparse.Namespace) -> int:
                 "give a space name to show, e.g. `pcsearch spaces show "
                 "discriminative-pc`; `pcsearch spaces` lists them"
             )
-        print(get_space(args.name).to_json())
+        space = get_space(args.name)
+        print(space.to_json())
+        tasks = [t for t in TASKS if space.matches_task(t)]
+        for task, algorithm in ((t, a) for t in tasks for a in space.algorithms):
+            note = missing_paper_values(task, algorithm)
+            if note:
+                print(f"note: {note}", file=sys.stderr)
         return 0
     spaces = list_spaces()
     width = max(len(s.ref) for s in spaces)

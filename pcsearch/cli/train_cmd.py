@@ -19,9 +19,12 @@ def run(args: argparse.Namespace) -> int:
     for flag, name in (("epochs", "epochs"), ("batch_size", "batch_size")):
         if getattr(args, flag) is not None:
             overrides[name] = getattr(args, flag)
-    from pcsearch.params import resolve
+    from pcsearch.params import missing_paper_values, resolve
 
     params = resolve(args.task, args.algorithm, overrides)  # bad input fails before JAX loads
+    note = missing_paper_values(args.task, args.algorithm)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     from pcsearch.training import train
 
     bar = None if args.json or not sys.stderr.isatty() else EpochBar(params["epochs"])
@@ -32,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         data_dir=args.data_dir,
         on_epoch=None if bar is None else bar.update,
+        energy_trace=args.energy_trace,
     )
     if args.json:
         print(json.dumps(result.to_dict()))
@@ -44,8 +48,12 @@ def run(args: argparse.Namespace) -> int:
 
 def summary(result) -> str:
     lines = [f"{result.task} / {result.algorithm}: {result.status}"]
-    if result.value is not None:
-        lines.append(f"  test {result.metric}: {result.value:.4f} (best {result.best_value:.4f})")
+    if result.best_value is not None:
+        last = "-" if result.value is None else f"{result.value:.4f}"
+        lines.append(
+            f"  test {result.metric}: {result.best_value:.4f} best (epoch {result.best_epoch}), "
+            f"last {last}"
+        )
     if result.reason:
         lines.append(f"  {result.reason}")
     seconds = [h.seconds for h in result.history]
@@ -56,6 +64,12 @@ def summary(result) -> str:
             f"then {sum(steady) / len(steady):.2f}s per epoch"
         )
     lines.append("  params: " + ", ".join(f"{k}={v}" for k, v in result.params.items()))
+    if result.energy_per_step:
+        final = ", ".join(f"{e:.3g}" for e in result.energy_per_step[-1])
+        lines.append(
+            f"  energy per layer after {len(result.energy_per_step) - 1} inference steps "
+            f"on the probe batch: {final}"
+        )
     return "\n".join(lines)
 
 
@@ -79,4 +93,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         "$PCSEARCH_DATA_DIR or ~/.cache/pcsearch/data)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument(
+        "--energy-trace",
+        action="store_true",
+        help="record every layer's energy at every inference step on a probe batch after "
+        "training (PC algorithms; the paper's Fig. 6b)",
+    )
     p.set_defaults(handler=run)

@@ -80,3 +80,12 @@ evaluate_jit = eqx.filter_jit(evaluate)
 _MEMBER = (None, None, None, 0, 0, 0, 0, None, None, None, None)
 train_epoch_batched = eqx.filter_jit(eqx.filter_vmap(epoch_step, in_axes=_MEMBER))
 evaluate_batched = eqx.filter_jit(eqx.filter_vmap(evaluate, in_axes=(0, None, None, None)))
+
+# Energies per inference step, on request (see ``PredictiveCoding.energy_trace``).
+trace_jit = eqx.filter_jit(lambda algorithm, *args: algorithm.energy_trace(*args))
+trace_batched = eqx.filter_jit(
+    eqx.filter_vmap(
+        lambda algorithm, *args: algorithm.energy_trace(*args),
+        in_axes=(None, 0, None, None, 0, 0),
+    )
+)

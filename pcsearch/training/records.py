@@ -30,10 +30,16 @@ class RunResult:
     data_seed: int = 0
     status: Status = "completed"
     value: float | None = None
+    """The last epoch's metric (None once the run has diverged)."""
     best_value: float | None = None
+    """The best epoch's metric: what the paper's code reports for a run."""
+    best_epoch: int | None = None
     reason: str | None = None
     history: list[EpochRecord] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
+    energy_per_step: list[list[float]] | None = None
+    """Mean energy of each layer at each inference step on a probe batch after the last
+    epoch ([T + 1][layers]), when asked for (``energy_trace=True``); None otherwise."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

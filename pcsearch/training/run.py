@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pcsearch.algorithms import Algorithm, make_algorithm
+from pcsearch.algorithms import Algorithm, PredictiveCoding, make_algorithm
 from pcsearch.catalogue import TaskInfo, task_info
 from pcsearch.compile_cache import enable_compilation_cache
 from pcsearch.data import load_dataset
@@ -33,10 +33,15 @@ from pcsearch.training.epoch import (
     evaluate_batched,
     evaluate_jit,
     init_opt_state,
+    trace_batched,
+    trace_jit,
     train_epoch,
     train_epoch_batched,
 )
 from pcsearch.training.records import EpochRecord, RunResult
+
+PROBE_KEY = 2**31 - 1
+"""Folded into a run's key for the energy trace's state noise: no epoch uses it."""
 
 EpochCallback = Callable[[EpochRecord], bool | None]
 """Called after every epoch; a truthy return stops the run (e.g. a pruner's verdict)."""
@@ -103,9 +108,8 @@ def make_plan(
             f"({data.x_train.shape[0]} examples); choose a smaller batch_size"
         )
     total = params["epochs"] * batches * algo.weight_updates_per_batch()
-    return Plan(
-        info, algorithm, params, algo, WeightOptimizer(params["weight_optimizer"], total), data
-    )
+    weights = WeightOptimizer(params["weight_optimizer"], total, params["weight_schedule"])
+    return Plan(info, algorithm, params, algo, weights, data)
 
 
 def _finish_epoch(
@@ -123,8 +127,13 @@ def _finish_epoch(
         result.reason = f"diverged at epoch {epoch + 1}: non-finite energy or weights"
     else:
         result.value = value
-        better = max if result.direction == "maximize" else min
-        result.best_value = value if result.best_value is None else better(result.best_value, value)
+        improved = result.best_value is None or (
+            value > result.best_value
+            if result.direction == "maximize"
+            else value < result.best_value
+        )
+        if improved:
+            result.best_value, result.best_epoch = value, epoch + 1
     return record
 
 
@@ -150,11 +159,13 @@ def train(
     data_seed: int | None = None,
     data_dir: str | Path | None = None,
     on_epoch: EpochCallback | None = None,
+    energy_trace: bool = False,
 ) -> RunResult:
     """Train one configuration; ``params`` are overrides of the task's defaults.
 
     ``seed`` drives the initial weights and any noise; ``data_seed`` (default: ``seed``)
-    the order of the training data.
+    the order of the training data. ``energy_trace`` records the energy of every layer at
+    every inference step on a probe batch once training ends (PC algorithms).
     """
     plan = make_plan(task, algorithm, params, data_dir)
     model, opt_state, hp, run_key = plan.new_model_and_state(seed)
@@ -186,7 +197,25 @@ def train(
         if on_epoch is not None and on_epoch(record):
             result.status, result.reason = "stopped", f"stopped after epoch {epoch + 1}"
             break
+    if energy_trace:
+        result.energy_per_step = _energy_trace(plan, model, hp, run_key)
     return result
+
+
+def _probe(plan: Plan) -> tuple[jax.Array, jax.Array]:
+    """The first batch of the training set, in file order: the same probe for every run."""
+    n = plan.params["batch_size"]
+    return plan.data.x_train[:n], plan.data.y_train[:n]
+
+
+def _energy_trace(plan: Plan, model, hp, key: jax.Array) -> list[list[float]] | None:
+    if not isinstance(plan.algorithm, PredictiveCoding):
+        return None
+    x, y = _probe(plan)
+    trace = np.asarray(
+        trace_jit(plan.algorithm, model, x, y, hp, jax.random.fold_in(key, PROBE_KEY))
+    )
+    return [[float(e) for e in row] for row in trace]
 
 
 def _floats(metrics: Mapping[str, jax.Array]) -> dict[str, float]:
@@ -206,6 +235,7 @@ def train_batched(
     data_seed: int = 0,
     data_dir: str | Path | None = None,
     on_epoch: Callable[[int, EpochRecord], bool | None] | None = None,
+    energy_trace: bool = False,
 ) -> list[RunResult]:
     """Train K configurations together; they must differ only in traced hyperparameters.
 
@@ -265,4 +295,10 @@ def train_batched(
                 active[i] = False
         if not any(active):
             break
+    if energy_trace and isinstance(plan.algorithm, PredictiveCoding):
+        x, y = _probe(plan)
+        keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(run_keys, PROBE_KEY)
+        traces = np.asarray(trace_batched(plan.algorithm, model, x, y, hp, keys))
+        for result, trace in zip(results, traces, strict=True):
+            result.energy_per_step = [[float(e) for e in row] for row in trace]
     return results

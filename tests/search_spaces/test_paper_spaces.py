@@ -282,18 +282,22 @@ def test_section5_energy_study() -> None:
     ],
 )
 def test_d1_energy_propagation_grid(name: str, widths: list[int]) -> None:
-    """Appendix D.1: 6 weight lrs x 7 state lrs x 2 activations x 4 momenta x 2 optimisers x
-    4 widths, T = 8, 8 epochs, 2 hidden layers."""
+    """Appendix D.1: 6 weight lrs x 7 state lrs x 2 activations x 4 weight momenta x 2
+    optimisers x 4 widths, T = 8, 8 epochs, 2 hidden layers, a constant weight lr,
+    cross-entropy at the output, state momentum and weight decay fixed."""
     space = get_space(name)
-    grid = space.grid("pc-se")
+    assert space.algorithms == ("pc-ce",)
+    grid = space.grid("pc-ce")
     assert grid["weight_lr"] == [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
     assert grid["state_lr"] == [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0]
     assert set(grid["activation"]) == {"leaky_relu", "hard_tanh"}
-    assert grid["state_momentum"] == [0.0, 0.5, 0.9, 0.95]
+    assert grid["weight_momentum"] == [0.0, 0.5, 0.9, 0.95]
     assert set(grid["weight_optimizer"]) == {"adamw", "sgd"}
     assert grid["hidden_width"] == widths
-    assert space.grid_size("pc-se") == 2688
-    assert {"hidden_layers": 2, "T": 8, "epochs": 8}.items() <= space.fixed("pc-se").items()
+    assert space.grid_size("pc-ce") == 2688
+    expected = {"hidden_layers": 2, "T": 8, "epochs": 8, "weight_schedule": "constant"}
+    expected |= {"state_momentum": 0.0, "weight_decay": 0.0}
+    assert expected.items() <= space.fixed("pc-ce").items()
 
 
 @pytest.mark.parametrize(
@@ -304,7 +308,7 @@ def test_d2_training_stability_grid(name: str, weight_lr: float) -> None:
     """Appendix D.2: widths 32..4096 (powers of two), gamma 1e-5, 3e-5, ..., 0.3, SGD or
     Adam(W) weights at lr 0.01 (FashionMNIST) / 0.03 (Two Moons), leaky_relu, T = 8."""
     space = get_space(name)
-    grid = space.grid("pc-se")
+    grid = space.grid("pc-ce")
     assert grid["hidden_width"] == [2**k for k in range(5, 13)]
     assert grid["state_lr"] == [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3]
     assert set(grid["weight_optimizer"]) == {"sgd", "adamw"}
@@ -312,3 +316,5 @@ def test_d2_training_stability_grid(name: str, weight_lr: float) -> None:
     assert fixed(space, "activation") == "leaky_relu"
     assert fixed(space, "T") == 8 and fixed(space, "epochs") == 8
     assert fixed(space, "hidden_layers") == 2
+    assert fixed(space, "weight_momentum") == 0.9
+    assert fixed(space, "weight_schedule") == "constant"
