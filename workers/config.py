@@ -31,6 +31,7 @@ def check_study_name(name: str) -> str:
 
 SAMPLERS = ("tpe", "random", "grid", "cmaes")
 PRUNERS = ("median", "halving", "hyperband", "none")
+OBJECTIVES = ("best", "last")
 
 
 @dataclass
@@ -47,6 +48,17 @@ class StudyConfig:
     """Fixed hyperparameters on top of the space, e.g. ``{"epochs": 3}``."""
     batch: int = 1
     data_dir: str | None = None
+    objective: str = "best"
+    """What a trial's value is: its ``best`` epoch's metric (the paper's code) or its
+    ``last`` epoch's. The per-epoch history is stored either way."""
+    energy_trace: bool = False
+    """Store each trial's energy per layer and inference step after training (PC only)."""
+    seeds: list[int] | None = None
+    """A rerun study: one trial per seed, every hyperparameter fixed (``pcsearch rerun``)."""
+    rerun_of: str | None = None
+    """The study whose best configuration a rerun study repeats, if any."""
+    keep_best: int | None = None
+    """Reports summarise the best ``keep_best`` seeds of a rerun study (the paper: 5 of 7)."""
 
     def __post_init__(self) -> None:
         task_info(self.task)
@@ -55,6 +67,7 @@ class StudyConfig:
         for name, value, allowed in (
             ("sampler", self.sampler, SAMPLERS),
             ("pruner", self.pruner, PRUNERS),
+            ("objective", self.objective, OBJECTIVES),
         ):
             if value not in allowed:
                 raise WorkerError(
@@ -67,6 +80,18 @@ class StudyConfig:
             raise WorkerError(f"batch={self.batch} must be at least 1")
         if self.sampler == "grid" and self.batch > 1:
             raise WorkerError("batch > 1 cannot be combined with the grid sampler; use --batch 1")
+        if self.seeds is not None:
+            if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+                raise WorkerError(f"seeds={self.seeds!r} must be distinct and at least one")
+            if self.n_trials != len(self.seeds):
+                raise WorkerError(
+                    f"n_trials={self.n_trials} must equal the number of seeds ({len(self.seeds)})"
+                )
+        if self.keep_best is not None and not 1 <= self.keep_best <= self.n_trials:
+            raise WorkerError(
+                f"keep_best={self.keep_best} must be between 1 and the number of trials "
+                f"({self.n_trials})"
+            )
         is_grid = self.search_space().kind == "grid"
         if is_grid != (self.sampler == "grid"):
             raise WorkerError(

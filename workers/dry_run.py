@@ -28,6 +28,7 @@ def train(
     data_seed: int | None = None,
     data_dir: str | None = None,
     on_epoch: Callable[[EpochRecord], bool | None] | None = None,
+    energy_trace: bool = False,
 ) -> RunResult:
     info = task_info(task)
     resolved = resolve(task, algorithm, params)
@@ -48,7 +49,7 @@ def train(
         record = EpochRecord(epoch, level * epoch / resolved["epochs"], [0.0], pause)
         result.history.append(record)
         result.value = record.value
-        result.best_value = max(result.best_value or 0.0, record.value)
+        result.best_value, result.best_epoch = record.value, epoch  # the level only rises
         if on_epoch is not None and on_epoch(record):
             result.status = "stopped"
             break
@@ -64,6 +65,7 @@ def train_batched(
     data_seed: int = 0,
     data_dir: str | None = None,
     on_epoch: Callable[[int, EpochRecord], bool | None] | None = None,
+    energy_trace: bool = False,
 ) -> list[RunResult]:
     return [
         train(

@@ -185,6 +185,10 @@ class StaleWatch:
 # --- giving trials back ---------------------------------------------------------------------
 
 
+SEED_KEYS = (attrs.SEED, attrs.DATA_SEED)
+"""A rerun trial's seeds go with its retry (other trials' are set only when they finish)."""
+
+
 def release(study: optuna.Study, trial_ids: Iterable[int], reason: str, retry: bool) -> list[int]:
     """Fail those of ``trials`` still RUNNING with ``reason``; with ``retry``, queue each
     one's parameters again while they have attempts left. Returns the numbers failed.
@@ -206,12 +210,14 @@ def release(study: optuna.Study, trial_ids: Iterable[int], reason: str, retry: b
             continue  # finished or deleted meanwhile: not ours to fail
         failed.append(frozen.number)
         attempt = int(frozen.user_attrs.get(attrs.ATTEMPT, 1))
-        if retry and frozen.params and attempt < settings().max_attempts:
+        seeded = {k: frozen.user_attrs[k] for k in SEED_KEYS if k in frozen.user_attrs}
+        if retry and (frozen.params or seeded) and attempt < settings().max_attempts:
             study.enqueue_trial(
                 frozen.params,
                 user_attrs={
                     attrs.RETRY_OF: frozen.user_attrs.get(attrs.RETRY_OF, frozen.number),
                     attrs.ATTEMPT: attempt + 1,
+                    **seeded,
                 },
             )
             log.info("trial %d failed (%s); queued again", frozen.number, reason)

@@ -79,10 +79,27 @@ def create(storage: optuna.storages.BaseStorage, name: str, config: StudyConfig)
     except DuplicatedStudyError:
         raise StudyExists(f"study {name!r} already exists; pick another name") from None
     _describe(study, config)
+    enqueue_seeds(study, config)
     return study
 
 
-RESUMABLE_FIELDS = ("task", "algorithm", "space", "sampler", "pruner", "seed", "overrides")
+def enqueue_seeds(study: optuna.Study, config: StudyConfig) -> None:
+    """A rerun study's trials: one queued trial per seed that no live trial has yet."""
+    if not config.seeds:
+        return
+    taken = {
+        t.user_attrs.get(attrs.SEED)
+        for t in study.get_trials(deepcopy=False)
+        if t.state != TrialState.FAIL
+    }
+    for seed in config.seeds:
+        if seed not in taken:
+            study.enqueue_trial({}, user_attrs={attrs.SEED: seed, attrs.DATA_SEED: seed})
+
+
+RESUMABLE_FIELDS = (
+    "task", "algorithm", "space", "sampler", "pruner", "seed", "overrides", "objective", "seeds",
+)  # fmt: skip
 
 
 def create_or_resume(
@@ -108,6 +125,7 @@ def create_or_resume(
                 f"{config.direction} its metric; pick another --study name or delete that study"
             )
         _describe(study, config)
+        enqueue_seeds(study, config)
         return study
     differing = [f for f in RESUMABLE_FIELDS if stored.get(f) != config.to_dict()[f]]
     if differing:

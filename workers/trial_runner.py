@@ -2,7 +2,8 @@
 
 Everything a researcher looks at later is stored on the trial as user attributes:
 per-epoch metric, energy per layer, epoch times, status and reason, seed, versions and
-device. A diverged run ends as PRUNED with its reason; it never crashes the worker.
+device. A diverged run keeps its best epoch's value (the paper's rule) with its status and
+reason on the trial; it never crashes the worker.
 """
 
 from __future__ import annotations
@@ -35,8 +36,13 @@ def _trainer() -> Any:
     return run
 
 
-def trial_seed(config: StudyConfig, trial: optuna.Trial) -> int:
-    return config.seed * 100_003 + trial.number
+def trial_seeds(config: StudyConfig, trial: optuna.Trial) -> tuple[int, int]:
+    """(seed, data_seed): a rerun trial's own (queued with it), else derived from the
+    study's seed and the trial number, with the study's data order."""
+    given = trial.user_attrs
+    if attrs.SEED in given:
+        return int(given[attrs.SEED]), int(given.get(attrs.DATA_SEED, given[attrs.SEED]))
+    return config.seed * 100_003 + trial.number, config.seed
 
 
 def training_params(config: StudyConfig, trial: optuna.Trial) -> dict[str, Any]:
@@ -90,12 +96,25 @@ def _finite_or_none(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
-def finish(study: optuna.Study, trial: optuna.Trial, result) -> TrialState | None:
+def trial_value(result, objective: str) -> float | None:
+    """What Optuna is told: the best epoch's metric (as the paper's code scores a run, also
+    for a run that diverged after a good epoch) or the last epoch's; None when there is
+    none (a run that diverged in its first epoch, or under ``last``)."""
+    if objective == "best":
+        return result.best_value
+    return result.value if result.status == "completed" else None
+
+
+def finish(
+    study: optuna.Study, trial: optuna.Trial, result, objective: str = "best"
+) -> TrialState | None:
     """Store the result's summary and tell the study how the trial ended; None when the
     trial was no longer ours to tell (failed as abandoned, or deleted with its study).
 
-    The history is written again from the result, so the epoch a run diverged in is kept
-    too (non-finite numbers stored as null).
+    A completed run, or a diverged one that has a best epoch under ``objective=best``, is
+    COMPLETE with its value; the run's own status (``diverged``) and reason stay on the
+    trial. Other runs are PRUNED with their reason. The history is written again from the
+    result, so the epoch a run diverged in is kept too (non-finite numbers as null).
     """
     history = result.history
     summary = {
@@ -110,10 +129,17 @@ def finish(study: optuna.Study, trial: optuna.Trial, result) -> TrialState | Non
     }
     if result.reason:
         summary[attrs.REASON] = result.reason
+    if result.best_epoch is not None:
+        summary[attrs.BEST_EPOCH] = result.best_epoch
+    if result.energy_per_step is not None:
+        summary[attrs.ENERGY_PER_STEP] = [
+            [_finite_or_none(e) for e in row] for row in result.energy_per_step
+        ]
+    value = trial_value(result, objective)
     try:
         _set_attrs(trial, summary)
-        if result.status == "completed":
-            study.tell(trial, result.value)
+        if result.status in ("completed", "diverged") and value is not None:
+            study.tell(trial, value)
             return TrialState.COMPLETE
         study.tell(trial, state=TrialState.PRUNED)
         return TrialState.PRUNED
@@ -137,16 +163,18 @@ def run_trial(
 ) -> TrialState | None:
     train = _trainer().train
     recorder = TrialRecorder(trial, is_lost)
+    seed, data_seed = trial_seeds(config, trial)
     result = train(
         config.task,
         config.algorithm,
         params,
-        seed=trial_seed(config, trial),
-        data_seed=config.seed,
+        seed=seed,
+        data_seed=data_seed,
         data_dir=config.data_dir,
         on_epoch=recorder,
+        energy_trace=config.energy_trace,
     )
-    return finish(study, trial, result)
+    return finish(study, trial, result, config.objective)
 
 
 def run_batch(
@@ -156,16 +184,18 @@ def run_batch(
     config: StudyConfig,
     is_lost: IsLost,
 ) -> list[TrialState | None]:
-    """K trials that share their structural parameters, trained in one vmapped program."""
+    """K trials that share their structural parameters, trained in one vmapped program
+    (they share one data order: the study's)."""
     train_batched = _trainer().train_batched
     recorders = [TrialRecorder(t, is_lost) for t in trials]
     results = train_batched(
         config.task,
         config.algorithm,
         members,
-        seeds=[trial_seed(config, t) for t in trials],
+        seeds=[trial_seeds(config, t)[0] for t in trials],
         data_seed=config.seed,
         data_dir=config.data_dir,
         on_epoch=lambda i, record: recorders[i](record),
+        energy_trace=config.energy_trace,
     )
-    return [finish(study, t, r) for t, r in zip(trials, results, strict=True)]
+    return [finish(study, t, r, config.objective) for t, r in zip(trials, results, strict=True)]

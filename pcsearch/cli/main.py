@@ -47,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-OPTIONAL_COMMANDS = ("spaces_cmd", "search_cmd", "worker_cmd", "dashboard_cmd", "api_cmd",
-                     "client_cmds")  # fmt: skip
+OPTIONAL_COMMANDS = ("spaces_cmd", "search_cmd", "rerun_cmd", "report_cmd", "worker_cmd",
+                     "dashboard_cmd", "api_cmd", "client_cmds")  # fmt: skip
 """Commands that need Optuna, SQLAlchemy or FastAPI; the core CLI works without them (as on
 a bare GPU machine), and each one is left out alone when its packages are missing."""
 

@@ -1,0 +1,147 @@
+"""From finished studies in Optuna's storage to the plain data that reports draw.
+
+Rerun studies (``pcsearch rerun``) give the table's cells: mean ± std over their seeds.
+Search studies give the figures (optimisation history, metric against state learning
+rate, energies per inference step and their imbalance where trials recorded them), and a
+cell of their best trial for a (task, algorithm) that no rerun covers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from pcsearch.analysis import ResultCell, StudyFigures, energy_imbalance, summarise
+from pcsearch.catalogue import task_info
+from workers import attrs, studies
+from workers.config import StudyConfig
+from workers.errors import WorkerError
+
+UNFINISHED = (TrialState.RUNNING, TrialState.WAITING)
+
+
+@dataclass
+class ReportData:
+    cells: list[ResultCell] = field(default_factory=list)
+    figures: list[StudyFigures] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """One line per study left out, saying why."""
+
+
+def collect(storage: optuna.storages.BaseStorage, names: Sequence[str] | None) -> ReportData:
+    """The report's data for ``names`` (default: every pcsearch study in the storage)."""
+    if names is None:
+        names = sorted(s.study_name for s in studies.pcsearch_studies(storage))
+    data = ReportData()
+    searched: list[ResultCell] = []
+    for name in names:
+        study, config = studies.load(storage, name)
+        trials = study.get_trials(deepcopy=False)
+        if any(t.state in UNFINISHED for t in trials):
+            data.skipped.append(f"{name}: not finished (trials still running or queued)")
+            continue
+        if config.seeds:
+            data.cells.append(_seed_cell(name, config, trials))
+            continue
+        complete = [t for t in trials if t.state == TrialState.COMPLETE]
+        if not complete:
+            data.skipped.append(f"{name}: no completed trial")
+            continue
+        data.figures.append(_figures(name, config, trials, study.best_trial))
+        searched.append(_best_trial_cell(name, config, study.best_trial, trials))
+    covered = {(c.task, c.algorithm) for c in data.cells}
+    duplicates = [c for c in data.cells if sum(_same(c, d) for d in data.cells) > 1]
+    if duplicates:
+        listed = ", ".join(sorted(c.study or "" for c in duplicates))
+        raise WorkerError(
+            f"more than one rerun study for the same task and algorithm ({listed}); "
+            "choose one of each with --study"
+        )
+    data.cells += [c for c in searched if (c.task, c.algorithm) not in covered]
+    return data
+
+
+def _same(a: ResultCell, b: ResultCell) -> bool:
+    return (a.task, a.algorithm, a.metric) == (b.task, b.algorithm, b.metric)
+
+
+def _seconds(trials: Sequence[FrozenTrial]) -> float:
+    return sum(sum(t.user_attrs.get(attrs.EPOCH_SECONDS) or []) for t in trials)
+
+
+def _seed_cell(name: str, config: StudyConfig, trials: Sequence[FrozenTrial]) -> ResultCell:
+    """Mean ± std over the seeds; a seed with no value (pruned, diverged at once) counts
+    as failed. Failed trials that were queued again are not seeds of their own."""
+    info = task_info(config.task)
+    finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    values = [t.value if t.state == TrialState.COMPLETE else None for t in finished]
+    keep = config.keep_best if config.keep_best and config.keep_best <= len(values) else None
+    return ResultCell(
+        task=config.task,
+        algorithm=config.algorithm,
+        metric=info.metric,
+        direction=info.direction,
+        summary=summarise(values, info.direction, keep),
+        seconds=_seconds(trials),
+        study=name,
+    )
+
+
+def _best_trial_cell(
+    name: str, config: StudyConfig, best: FrozenTrial, trials: Sequence[FrozenTrial]
+) -> ResultCell:
+    info = task_info(config.task)
+    return ResultCell(
+        task=config.task,
+        algorithm=config.algorithm,
+        metric=info.metric,
+        direction=info.direction,
+        summary=summarise([best.value], info.direction, None),
+        seconds=_seconds(trials),
+        study=name,
+    )
+
+
+def _param(trial: FrozenTrial, key: str) -> float | None:
+    value = trial.params.get(key, (trial.user_attrs.get(attrs.RESOLVED_PARAMS) or {}).get(key))
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _figures(
+    name: str, config: StudyConfig, trials: Sequence[FrozenTrial], best: FrozenTrial
+) -> StudyFigures:
+    info = task_info(config.task)
+    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+    points, imbalance = [], []
+    for t in complete:
+        lr = _param(t, "state_lr")
+        if lr is None:
+            continue
+        points.append((lr, float(t.value)))
+        trace = t.user_attrs.get(attrs.ENERGY_PER_STEP)
+        if trace and all(e is not None for e in trace[-1]):
+            ratio = energy_imbalance(trace[-1])
+            if math.isfinite(ratio) and ratio > 0:
+                imbalance.append((lr, ratio))
+    return StudyFigures(
+        study=name,
+        task=config.task,
+        algorithm=config.algorithm,
+        metric=info.metric,
+        direction=info.direction,
+        trial_values=[(t.number, float(t.value)) for t in complete],
+        state_lr_points=points,
+        energy_per_step=_finite_trace(best.user_attrs.get(attrs.ENERGY_PER_STEP)),
+        imbalance_points=imbalance,
+    )
+
+
+def _finite_trace(trace: list[list[float | None]] | None) -> list[list[float]] | None:
+    """A stored trace to plot, or None when it has none or a non-finite (null) energy."""
+    if not trace or any(e is None for row in trace for e in row):
+        return None
+    return [[float(e) for e in row] for row in trace]
