@@ -8,13 +8,14 @@ import hmac
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
 import optuna
 import sqlalchemy
 from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -201,3 +202,34 @@ async def require_read(settings: SettingsDep, credentials: Credentials) -> None:
     """Reading needs a token too, unless PCSEARCH_API_PUBLIC_READ=true."""
     if not settings.api_public_read:
         _check_token(settings, credentials)
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse query parameters the route does not declare (a misspelt ``limt=5`` would
+    otherwise be ignored in silence), with a 422 that names the parameter."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    allowed = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        choices = ", ".join(sorted(allowed)) or "none"
+        raise RequestValidationError(
+            [
+                {
+                    "type": "unknown_query_parameter",
+                    "loc": ("query", name),
+                    "msg": f"unknown query parameter {name!r}; this route takes: {choices}",
+                    "input": request.query_params.get(name),
+                }
+                for name in unknown
+            ]
+        )
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters of a route's dependant and of all its sub-dependencies."""
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names

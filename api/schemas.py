@@ -49,6 +49,14 @@ class StudyCreate(BaseModel):
     epochs: int | None = Field(None, ge=1, le=MAX_EPOCHS, description="Default: the task's.")
     batch: int = Field(1, ge=1, le=MAX_BATCH, description="Trials a worker trains together.")
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    objective: Literal["best", "last"] = Field(
+        "best",
+        description="A trial's value: its best epoch's metric (the paper's rule, also for a "
+        "run that diverged after a good epoch) or its last epoch's.",
+    )
+    energy_trace: bool = Field(
+        False, description="Store each trial's energy per layer and inference step (PC)."
+    )
 
 
 class TrialCounts(BaseModel):

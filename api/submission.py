@@ -105,6 +105,8 @@ def build_config(body: StudyCreate) -> StudyConfig:
             seed=body.seed,
             overrides=overrides,
             batch=body.batch,
+            objective=body.objective,
+            energy_trace=body.energy_trace,
         )
     except PCSearchError as error:  # a rule not checked above: pin it on the field it names
         message = str(error)

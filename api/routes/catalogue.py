@@ -8,13 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path
 
 from api import schemas
-from api.deps import require_read
+from api.deps import known_query_only, require_read
 from api.schemas import ERRORS, SPACE_REGEX
 from pcsearch.catalogue import ALGORITHMS, TASKS
 from search_spaces import SearchSpaceError, get_space, list_spaces
 
 router = APIRouter(
-    prefix="/api/v1", tags=["catalogue"], responses=ERRORS, dependencies=[Depends(require_read)]
+    prefix="/api/v1",
+    tags=["catalogue"],
+    responses=ERRORS,
+    dependencies=[Depends(require_read), Depends(known_query_only)],
 )
 
 

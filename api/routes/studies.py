@@ -19,6 +19,7 @@ from api.deps import (
     SettingsDep,
     StorageDep,
     in_write_thread,
+    known_query_only,
     require_read,
     require_write,
     storage_work,
@@ -28,7 +29,12 @@ from api.settings import Settings
 from api.submission import build_config, default_name
 from workers import studies, views
 
-router = APIRouter(prefix="/api/v1/studies", tags=["studies"], responses=ERRORS)
+router = APIRouter(
+    prefix="/api/v1/studies",
+    tags=["studies"],
+    responses=ERRORS,
+    dependencies=[Depends(known_query_only)],
+)
 
 StudyName = Annotated[
     str, Path(max_length=100, pattern=NAME_REGEX, description="The study's name.")

@@ -65,7 +65,9 @@ def test_create_without_name_gets_a_valid_unique_one(client: httpx.Client) -> No
 
 
 def test_grid_space_gets_the_grid_sampler_by_default(client: httpx.Client) -> None:
-    response = post(client, task="mlp-two-moons", space="training-stability-two-moons")
+    response = post(
+        client, task="mlp-two-moons", space="training-stability-two-moons", algorithm="pc-ce"
+    )
     assert response.status_code == 201, response.text
     assert response.json()["spec"]["sampler"] == "grid"
 
@@ -364,3 +366,12 @@ def test_bad_name_in_path_is_422(client: httpx.Client) -> None:
     response = client.get("/api/v1/studies/-leading-dash")
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["path", "name"]
+
+
+def test_an_unknown_query_parameter_is_refused_by_name(client: httpx.Client) -> None:
+    response = client.get("/api/v1/studies", params={"limt": 5})
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"][0]
+    assert detail["loc"] == ["query", "limt"]
+    assert "unknown query parameter 'limt'" in detail["msg"] and "limit" in detail["msg"]
+    assert client.get("/api/v1/studies", params={"limit": 5}).status_code == 200
