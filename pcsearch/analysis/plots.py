@@ -166,8 +166,9 @@ def plot_energy_imbalance(
 ) -> Path:
     """Energy imbalance E_1 / E_L against the state learning rate, log-log (Fig. 6d).
 
-    Each series (a dataset, a T, ...) is drawn as its trials (dots) and a line through the
-    median at each learning rate. The dotted line at 1 is a balanced network.
+    Each series (a dataset, a T, ...) is drawn as its trials (dots) and, where learning
+    rates repeat (a grid, several seeds), a line through the median at each one. The
+    dotted line at 1 is a balanced network.
     """
     figure, axes = _figure()
     dropped = 0
@@ -184,9 +185,12 @@ def plot_energy_imbalance(
         drawn += 1
         xs = np.array([x for x, _ in kept])
         ys = np.array([y for _, y in kept])
-        (line,) = axes.plot([], [], "-", lw=2, label=name)
-        axes.plot(xs, ys, "o", ms=4, alpha=0.35, color=line.get_color())
         grid = np.unique(xs)
+        if len(grid) > len(xs) / 2:  # mostly distinct rates (a Bayesian search): dots only
+            axes.plot(xs, ys, "o", ms=5, alpha=0.7, label=name)
+            continue
+        (line,) = axes.plot([], [], "-", lw=2, label=f"{name} (median)")
+        axes.plot(xs, ys, "o", ms=4, alpha=0.35, color=line.get_color())
         medians = [float(np.median(ys[xs == x])) for x in grid]
         line.set_data(grid, medians)
     if drawn:
