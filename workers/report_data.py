@@ -46,6 +46,7 @@ def collect(storage: optuna.storages.BaseStorage, names: Sequence[str] | None) -
             continue
         if config.seeds:
             data.cells.append(_seed_cell(name, config, trials))
+            data.cells += _other_metric_cells(name, config, trials)
             continue
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
         if not complete:
@@ -56,7 +57,7 @@ def collect(storage: optuna.storages.BaseStorage, names: Sequence[str] | None) -
     covered = {(c.task, c.algorithm) for c in data.cells}
     duplicates = [c for c in data.cells if sum(_same(c, d) for d in data.cells) > 1]
     if duplicates:
-        listed = ", ".join(sorted(c.study or "" for c in duplicates))
+        listed = ", ".join(sorted({c.study or "" for c in duplicates}))
         raise WorkerError(
             f"more than one rerun study for the same task and algorithm ({listed}); "
             "choose one of each with --study"
@@ -89,6 +90,40 @@ def _seed_cell(name: str, config: StudyConfig, trials: Sequence[FrozenTrial]) ->
         seconds=_seconds(trials),
         study=name,
     )
+
+
+def _other_metric_cells(
+    name: str, config: StudyConfig, trials: Sequence[FrozenTrial]
+) -> list[ResultCell]:
+    """Cells of the task's other metrics (top-5 accuracy), each seed scored by its best
+    epoch of that metric, as its main metric is."""
+    info = task_info(config.task)
+    finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    names = sorted(
+        {k for t in finished for e in t.user_attrs.get(attrs.EPOCH_METRICS) or [] for k in e}
+    )
+    cells = []
+    for metric in names:
+        values = []
+        for t in finished:
+            seen = [e.get(metric) for e in t.user_attrs.get(attrs.EPOCH_METRICS) or []]
+            seen = [v for v in seen if v is not None]
+            best = max if info.direction == "maximize" else min
+            values.append(best(seen) if seen and t.state == TrialState.COMPLETE else None)
+        if all(v is None for v in values):
+            continue
+        keep = config.keep_best if config.keep_best and config.keep_best <= len(values) else None
+        cells.append(
+            ResultCell(
+                task=config.task,
+                algorithm=config.algorithm,
+                metric=metric,
+                direction=info.direction,
+                summary=summarise(values, info.direction, keep),
+                study=name,
+            )
+        )
+    return cells
 
 
 def _best_trial_cell(

@@ -129,6 +129,10 @@ def finish(
     }
     if result.reason:
         summary[attrs.REASON] = result.reason
+    if any(h.extra for h in history):
+        summary[attrs.EPOCH_METRICS] = [
+            {k: _finite_or_none(v) for k, v in h.extra.items()} for h in history
+        ]
     if result.best_epoch is not None:
         summary[attrs.BEST_EPOCH] = result.best_epoch
     if result.energy_per_step is not None:

@@ -51,3 +51,15 @@ def test_under_last_or_with_no_good_epoch_a_diverged_run_is_pruned_with_its_reas
     frozen = told(run([None], status="diverged"), "best")
     assert frozen.state == TrialState.PRUNED and frozen.value is None
     assert frozen.user_attrs[attrs.REASON].startswith("diverged at epoch 1")
+
+
+def test_the_tasks_other_metrics_are_stored_per_epoch():
+    result = run([0.5, 0.9])
+    for record, top5 in zip(result.history, (0.8, 0.95), strict=True):
+        record.extra["top5_accuracy"] = top5
+    frozen = told(result, "best")
+    assert frozen.user_attrs[attrs.EPOCH_METRICS] == [
+        {"top5_accuracy": 0.8},
+        {"top5_accuracy": 0.95},
+    ]
+    assert attrs.EPOCH_METRICS not in told(run([0.5]), "best").user_attrs
