@@ -31,6 +31,10 @@ from workers.storage import open_storage, slot_lock
 from workers.test_hooks import start_barrier
 from workers.trial_runner import run_batch, run_trial
 
+GIVE_BACK_SECONDS = 3.0
+"""After a failed queued give-back (3 s), how long failing the trials may keep trying; the
+whole stop stays inside the watchdog's hard deadline (``workers.signals.HARD_DEADLINE``)."""
+
 log = logging.getLogger("pcsearch.worker")
 BROKEN_STUDY_RETRY_SECONDS = 300.0
 
@@ -217,7 +221,7 @@ class Worker:
         """
         self.stopping.set()
         self.heartbeat.stop()
-        settled = self.claiming.acquire(timeout=5.0)
+        settled = self.claiming.acquire(timeout=1.5)
         reason = f"worker stopped by {signal_name}"
         log.warning("%s; giving back %d trial(s)", reason, len(self.holdings.snapshot()))
         given: set[int] = set()
@@ -231,14 +235,28 @@ class Worker:
                     return
 
     def _give_back(self, held: list[tuple[optuna.Study, int]], reason: str) -> None:
+        """Queue the trials again under the slot lock; when that cannot be had in time (a
+        busy or slow storage), fail them without the lock, and keep trying until shortly
+        before the watchdog's hard deadline: a trial left RUNNING would otherwise be
+        reaped later as lost, its real reason gone."""
         by_study: dict[str, tuple[optuna.Study, list[int]]] = {}
         for study, trial_id in held:
             by_study.setdefault(study.study_name, (study, []))[1].append(trial_id)
+        give_up = time.monotonic() + GIVE_BACK_SECONDS
         for name, (study, trial_ids) in by_study.items():
             try:
-                with deadline(5.0), slot_lock(self.url, name):
+                with deadline(3.0), slot_lock(self.url, name):
                     release(study, trial_ids, reason, retry=True)
+                continue
             except Exception as error:
                 log.warning("could not queue trials of %s again (%s); failing them", name, error)
-                with deadline(2.0):
-                    release(study, trial_ids, reason, retry=False)
+            while True:
+                try:
+                    with deadline(max(0.5, give_up - time.monotonic())):
+                        release(study, trial_ids, reason, retry=False)
+                    break
+                except Exception as error:
+                    if time.monotonic() >= give_up:
+                        log.error("could not fail trials %s of %s: %s", trial_ids, name, error)
+                        break
+                    time.sleep(0.1)

@@ -150,8 +150,8 @@ def test_invalid_submission_shows_the_servers_message(pcsearch: Run) -> None:
         "--space", "discriminative-bp", "--sampler", "grid",
     )  # fmt: skip
     line = one_line_error(done, 2, "submit")
-    assert "space: search space 'discriminative-bp@1' is not meant for algorithm" in line
-    assert "; sampler: space 'discriminative-bp@1' is a bayesian space" in line
+    assert "space: search space 'discriminative-bp@2' is not meant for algorithm" in line
+    assert "; sampler: space 'discriminative-bp@2' is a bayesian space" in line
 
 
 def test_taken_name_is_409_in_one_line(pcsearch: Run) -> None:

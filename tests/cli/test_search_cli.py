@@ -112,8 +112,9 @@ def test_two_worker_search_finishes_exactly_its_trials(run_cli, tmp_path: Path) 
         assert attrs["seed"] == 10 * 100_003 + t.number
         assert attrs["resolved_params"]["epochs"] == 8
         if t.state == TrialState.COMPLETE:
-            assert attrs["status"] == "completed" and reported == 8
-            assert t.value == attrs["epoch_values"][-1]
+            assert attrs["status"] in ("completed", "diverged")
+            assert attrs["status"] == "diverged" or reported == 8
+            assert t.value == max(v for v in attrs["epoch_values"] if v is not None)
         else:
             assert attrs["status"] in ("stopped", "diverged") and attrs["reason"]
 

@@ -159,7 +159,9 @@ def test_ctrl_c_then_rerun_finishes_exactly_the_trials(
     failed = [t for t in trials if t.state == TrialState.FAIL]
     assert failed
     for t in failed:  # Ctrl-C reaches the workers, and the command passes SIGTERM on too
-        assert t.user_attrs["reason"] in STOPPED_BY, t.user_attrs
+        assert t.user_attrs["reason"] in STOPPED_BY, f"{t.user_attrs}\n" + explain(
+            rc, out, err, tmp_path
+        )
     queued = [t for t in trials if t.state == TrialState.WAITING]
     assert sorted(t.user_attrs["retry_of"] for t in queued) == sorted(t.number for t in failed)
     for t in queued:

@@ -43,7 +43,7 @@ def test_retries_of_different_structure_in_one_batch_train_apart(tmp_path: Path)
 def test_an_odd_study_does_not_stop_the_service(pcsearch_exe: str, tmp_path: Path) -> None:
     url = str(tmp_path / "s.journal")
     newer = make_study(url, "from-the-future", n_trials=2, epochs=1)
-    config = dict(newer.user_attrs[attrs.CONFIG], objective="best")
+    config = dict(newer.user_attrs[attrs.CONFIG], from_the_future="best")
     newer.set_user_attr(attrs.CONFIG, config)
     unknown = make_study(url, "unknown-task", n_trials=2, epochs=1)
     unknown.set_user_attr(attrs.CONFIG, dict(unknown.user_attrs[attrs.CONFIG], task="vgg99-x"))
@@ -58,7 +58,7 @@ def test_an_odd_study_does_not_stop_the_service(pcsearch_exe: str, tmp_path: Pat
         assert worker.poll() is None, f.output()
     output = f.output()
     assert worker.returncode == 0, output
-    assert "newer pcsearch (unknown config fields: objective)" in output
+    assert "newer pcsearch (unknown config fields: from_the_future)" in output
     assert "unknown task 'vgg99-x'" in output
     assert output.count("skipping study from-the-future") == 1, output
     assert "Traceback" not in output
