@@ -20,14 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
+from pcsearch.data.cifar import clear_cache as clear_cifar_cache
+from pcsearch.data.cifar import load_cifar
 from pcsearch.data.download import download
 from pcsearch.data.idx import read_idx
 from pcsearch.errors import DataFormatError, DataUnavailableError, UnknownNameError
 
 DATA_DIR_ENV = "PCSEARCH_DATA_DIR"
 IDX_DATASETS = ("mnist", "fashionmnist")
+CIFAR_DATASETS = ("cifar10", "cifar100")
 BUNDLED_DATASETS = ("digits", "two-moons", "two-circles")
-DATASETS: tuple[str, ...] = IDX_DATASETS + BUNDLED_DATASETS
+DATASETS: tuple[str, ...] = IDX_DATASETS + CIFAR_DATASETS + BUNDLED_DATASETS
 
 IDX_FILES = (
     "train-images-idx3-ubyte.gz",
@@ -81,7 +84,8 @@ _SEED = 0
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A train/test split: `x_*` float32 [N, D] (flattened), `y_*` int32 [N] class indices.
+    """A train/test split: `x_*` float32 [N, *shape] (MNIST-like and bundled sets flattened to
+    [N, D], images [N, C, H, W]), `y_*` int32 [N] class indices.
 
     Equality is identity (`eq=False`): comparing arrays element-wise has no single truth value.
     """
@@ -98,20 +102,24 @@ class Dataset:
             ("train", self.x_train, self.y_train),
             ("test", self.x_test, self.y_test),
         ):
-            if x.dtype != np.float32 or x.ndim != 2 or y.dtype != np.int32 or y.ndim != 1:
+            if x.dtype != np.float32 or x.ndim < 2 or y.dtype != np.int32 or y.ndim != 1:
                 raise ValueError(
-                    f"{self.name} {split}: expected float32 [N, D] and int32 [N], "
+                    f"{self.name} {split}: expected float32 [N, *shape] and int32 [N], "
                     f"found {x.dtype} {x.shape} and {y.dtype} {y.shape}"
                 )
             if len(x) != len(y):
                 raise ValueError(f"{self.name} {split}: {len(x)} inputs but {len(y)} labels")
-        if self.x_train.shape[1] != self.x_test.shape[1]:
-            raise ValueError(f"{self.name}: train and test inputs differ in width")
+        if self.x_train.shape[1:] != self.x_test.shape[1:]:
+            raise ValueError(f"{self.name}: train and test inputs differ in shape")
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.x_train.shape[1:])
 
     @property
     def input_dim(self) -> int:
-        """Width D of one flattened input, the size of the network's input layer."""
-        return int(self.x_train.shape[1])
+        """Width D of one flattened input, the size of an MLP's input layer."""
+        return int(np.prod(self.input_shape))
 
 
 def default_data_dir() -> Path:
@@ -121,15 +129,17 @@ def default_data_dir() -> Path:
 
 
 def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:
-    """Load a data set by name; `data_dir` only matters for the IDX sets (MNIST-like).
+    """Load a data set by name; `data_dir` only matters for file-based sets (MNIST-like, CIFAR).
 
     Raises UnknownNameError for an unknown name, DataUnavailableError when files are missing
     and cannot be downloaded, and DataFormatError when a file on disk is damaged.
     """
     if name not in DATASETS:
         raise UnknownNameError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
-    if name in IDX_DATASETS:
+    if name in IDX_DATASETS or name in CIFAR_DATASETS:
         root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+        if name in CIFAR_DATASETS:
+            return _make(name, *load_cifar(name, root))
         return _load_idx(name, str(root.resolve()))
     return _load_bundled(name)
 
@@ -138,6 +148,7 @@ def clear_cache() -> None:
     """Forget the in-memory copies, e.g. after replacing files on disk."""
     _load_idx.cache_clear()
     _load_bundled.cache_clear()
+    clear_cifar_cache()
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -98,7 +98,7 @@ def write_tiny_set(folder: Path, n_train: int = 6, n_test: int = 4) -> dict[str,
 
 def test_unknown_name_lists_valid_names() -> None:
     with pytest.raises(UnknownNameError) as info:
-        load_dataset("cifar10")
+        load_dataset("svhn")
     for name in DATASETS:
         assert name in str(info.value)
     assert isinstance(info.value, KeyError)

@@ -1,0 +1,149 @@
+"""Batch augmentation in JAX: crops and flips per image, reproducible from the key."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from pcsearch.data.augment import augment, center_crop, random_crop, random_crop_to, random_flip
+
+B, C, H, W = 16, 3, 8, 10
+
+
+@pytest.fixture(scope="module")
+def images() -> jax.Array:
+    """Distinct, non-zero pixel values, so every crop and flip is identifiable."""
+    return jnp.arange(1, B * C * H * W + 1, dtype=jnp.float32).reshape(B, C, H, W)
+
+
+def _key(seed: int) -> jax.Array:
+    return jax.random.PRNGKey(seed)
+
+
+def _is_window_of(out: np.ndarray, big: np.ndarray) -> tuple[int, int] | None:
+    """The (top, left) at which `out` [C, h, w] equals a window of `big` [C, H', W'], if any."""
+    h, w = out.shape[1:]
+    for top in range(big.shape[1] - h + 1):
+        for left in range(big.shape[2] - w + 1):
+            if np.array_equal(big[:, top : top + h, left : left + w], out):
+                return top, left
+    return None
+
+
+# ---------------------------------------------------------------------------- random_crop
+
+
+def test_crop_is_a_window_of_the_zero_padded_image(images: jax.Array) -> None:
+    pad = 2
+    out = np.asarray(random_crop(_key(0), images, pad))
+    assert out.shape == images.shape and out.dtype == images.dtype
+    padded = np.pad(np.asarray(images), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    offsets = [_is_window_of(out[i], padded[i]) for i in range(B)]
+    assert None not in offsets
+    assert len(set(offsets)) > 1  # a random offset per image, not one for the batch
+    assert all(0 <= t <= 2 * pad and 0 <= u <= 2 * pad for t, u in offsets)  # type: ignore[misc]
+
+
+def test_crop_deterministic_per_key(images: jax.Array) -> None:
+    a = random_crop(_key(1), images, 4)
+    np.testing.assert_array_equal(a, random_crop(_key(1), images, 4))
+    assert not np.array_equal(a, random_crop(_key(2), images, 4))
+
+
+def test_crop_offsets_cover_the_whole_range() -> None:
+    """Over many images every offset 0..2p in both directions appears: corners included."""
+    one = jnp.arange(1, 10, dtype=jnp.float32).reshape(1, 1, 3, 3)
+    out = np.asarray(random_crop(_key(3), jnp.tile(one, (256, 1, 1, 1)), 1))
+    padded = np.pad(np.asarray(one[0]), ((0, 0), (1, 1), (1, 1)))
+    offsets = {_is_window_of(o, padded) for o in out}
+    assert offsets == {(t, u) for t in range(3) for u in range(3)}
+
+
+def test_padding_zero_is_identity(images: jax.Array) -> None:
+    np.testing.assert_array_equal(random_crop(_key(0), images, 0), images)
+
+
+# ---------------------------------------------------------------------------- random_flip
+
+
+def test_flip_probability_one_and_zero(images: jax.Array) -> None:
+    np.testing.assert_array_equal(random_flip(_key(0), images, 1.0), images[..., ::-1])
+    np.testing.assert_array_equal(random_flip(_key(0), images, 0.0), images)
+
+
+def test_flip_is_per_image(images: jax.Array) -> None:
+    many = jnp.tile(images, (8, 1, 1, 1))
+    out = np.asarray(random_flip(_key(4), many, 0.5))
+    pairs = list(zip(out, np.asarray(many), strict=True))
+    flipped = np.array([np.array_equal(o, x[..., ::-1]) for o, x in pairs])
+    kept = np.array([np.array_equal(o, x) for o, x in pairs])
+    assert np.all(flipped ^ kept)  # each image is either mirrored or untouched
+    assert 0.3 < flipped.mean() < 0.7
+    np.testing.assert_array_equal(out, random_flip(_key(4), many, 0.5))
+    assert not np.array_equal(out, random_flip(_key(5), many, 0.5))
+
+
+# -------------------------------------------------------------------------------- augment
+
+
+def test_augment_deterministic_and_shape_preserving(images: jax.Array) -> None:
+    a = augment(_key(6), images)
+    assert a.shape == images.shape and a.dtype == images.dtype
+    np.testing.assert_array_equal(a, augment(_key(6), images))
+    assert not np.array_equal(a, augment(_key(7), images))
+
+
+def test_augment_is_a_crop_then_maybe_a_flip(images: jax.Array) -> None:
+    out = np.asarray(augment(_key(8), images, padding=3, flip=0.5))
+    padded = np.pad(np.asarray(images), ((0, 0), (0, 0), (3, 3), (3, 3)))
+    for o, p in zip(out, padded, strict=True):
+        assert _is_window_of(o, p) is not None or _is_window_of(o[..., ::-1], p) is not None
+
+
+def test_augment_under_jit(images: jax.Array) -> None:
+    jitted = jax.jit(augment, static_argnames=("padding",))
+    np.testing.assert_array_equal(
+        jitted(_key(9), images, padding=4, flip=0.5), augment(_key(9), images, 4, 0.5)
+    )
+    # A traced flip probability is fine; sizes stay static.
+    np.testing.assert_array_equal(
+        jitted(_key(9), images, padding=0, flip=jnp.float32(1.0)), images[..., ::-1]
+    )
+
+
+# --------------------------------------------------------------- Tiny ImageNet's crops
+
+
+def test_center_crop(images: jax.Array) -> None:
+    out = center_crop(images, 6)
+    np.testing.assert_array_equal(out, images[:, :, 1:7, 2:8])
+    np.testing.assert_array_equal(center_crop(images, (H, W)), images)
+    big = jnp.zeros((2, 3, 64, 64))
+    assert center_crop(big, 56).shape == (2, 3, 56, 56)
+
+
+def test_random_crop_to_is_a_window_without_padding(images: jax.Array) -> None:
+    out = np.asarray(random_crop_to(_key(10), images, 5))
+    assert out.shape == (B, C, 5, 5)
+    offsets = [_is_window_of(o, x) for o, x in zip(out, np.asarray(images), strict=True)]
+    assert None not in offsets and len(set(offsets)) > 1
+    np.testing.assert_array_equal(out, random_crop_to(_key(10), images, 5))
+    jitted = jax.jit(random_crop_to, static_argnames=("size",))
+    np.testing.assert_array_equal(jitted(_key(10), images, size=5), out)
+    assert random_crop_to(_key(0), jnp.zeros((2, 3, 64, 64)), 56).shape == (2, 3, 56, 56)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda x: random_crop(_key(0), x[0], 2), r"\[B, C, H, W\]"),
+        (lambda x: random_crop(_key(0), x, -1), "padding"),
+        (lambda x: center_crop(x, H + 1), "does not fit"),
+        (lambda x: random_crop_to(_key(0), x, 0), "does not fit"),
+    ],
+)
+def test_bad_arguments(images: jax.Array, call, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        call(images)
