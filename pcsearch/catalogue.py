@@ -52,6 +52,8 @@ class HyperparameterInfo:
     families: tuple[Family, ...] = ("pc", "ipc", "nudging", "bp", "mcpc")
     traced: bool = False
     """Traced values vary between trials without recompiling the training program."""
+    models: tuple[str, ...] | None = None
+    """The models (``TaskInfo.model``) it applies to; None: every model."""
 
 
 ACTIVATIONS = ("relu", "leaky_relu", "gelu", "tanh", "hard_tanh", "silu")
@@ -153,8 +155,12 @@ HYPERPARAMETERS: dict[str, HyperparameterInfo] = {
         ),
         HyperparameterInfo("batch_size", "int", "examples per batch", low=1, high=100_000),
         HyperparameterInfo("epochs", "int", "passes over the training set", low=1, high=10_000),
-        HyperparameterInfo("hidden_width", "int", "units per hidden layer", low=1, high=65_536),
-        HyperparameterInfo("hidden_layers", "int", "number of hidden layers", low=0, high=64),
+        HyperparameterInfo(
+            "hidden_width", "int", "units per hidden layer", low=1, high=65_536, models=("mlp",)
+        ),
+        HyperparameterInfo(
+            "hidden_layers", "int", "number of hidden layers", low=0, high=64, models=("mlp",)
+        ),
         # Task-specific: autoencoders, MCPC and associative memory (spaces only, for now).
         HyperparameterInfo("kernel_size", "int", "deconvolution kernel size", low=1, high=15),
         HyperparameterInfo("latent_dim", "int", "bottleneck width", low=1, high=65_536),
@@ -192,11 +198,14 @@ HYPERPARAMETERS: dict[str, HyperparameterInfo] = {
 class TaskInfo:
     name: str
     dataset: str
-    model: Literal["mlp"]
+    model: Literal["mlp", "vgg5"]
     summary: str
     metric: Literal["accuracy", "mse"] = "accuracy"
     direction: Literal["maximize", "minimize"] = "maximize"
     defaults: dict[str, Any] = field(default_factory=dict)
+    augment_padding: int = 0
+    """> 0: random crops with this padding and horizontal flips of training images, as
+    the paper augments CIFAR (4)."""
 
 
 _PAPER_MLP = {"hidden_width": 128, "hidden_layers": 3, "batch_size": 128, "epochs": 25}
@@ -207,6 +216,20 @@ _SMALL_MLP = {
     "epochs": 20,
     "activation": "gelu",
 }
+
+_PAPER_VGG = {"batch_size": 128, "epochs": 50, "activation": "gelu"}
+
+DATASET_SHAPES: dict[str, tuple[tuple[int, ...], int]] = {
+    "mnist": ((784,), 10),
+    "fashionmnist": ((784,), 10),
+    "digits": ((64,), 10),
+    "two-moons": ((2,), 2),
+    "two-circles": ((2,), 2),
+    "cifar10": ((3, 32, 32), 10),
+    "cifar100": ((3, 32, 32), 100),
+}
+"""Each dataset's input shape (one example) and number of classes: what synthetic data
+for timing and smoke runs is made of, without reading any file."""
 
 TASKS: dict[str, TaskInfo] = {
     t.name: t
@@ -238,6 +261,22 @@ TASKS: dict[str, TaskInfo] = {
             "mlp",
             "two moons, noise 0.1 (bundled)",
             defaults=dict(_SMALL_MLP),
+        ),
+        TaskInfo(
+            "vgg5-cifar10",
+            "cifar10",
+            "vgg5",
+            "CIFAR-10, VGG-5 of Table 5 (128-256-512-512 channels)",
+            defaults=dict(_PAPER_VGG),
+            augment_padding=4,
+        ),
+        TaskInfo(
+            "vgg5-cifar100",
+            "cifar100",
+            "vgg5",
+            "CIFAR-100, VGG-5 of Table 5; top-1 and top-5 accuracy",
+            defaults=dict(_PAPER_VGG),
+            augment_padding=4,
         ),
         TaskInfo(
             "mlp-two-circles",

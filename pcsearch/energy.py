@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import jax
 import jax.numpy as jnp
 
-from pcsearch.models import MLP
+from pcsearch.models.base import PCModel
 
 OutputLoss = Callable[[jax.Array, jax.Array], jax.Array]
 
@@ -30,7 +30,7 @@ OUTPUT_LOSSES: dict[str, OutputLoss] = {"se": squared_error, "ce": cross_entropy
 
 
 def layer_energies(
-    model: MLP,
+    model: PCModel,
     x: jax.Array,
     states: Sequence[jax.Array],
     target: jax.Array,
@@ -46,7 +46,7 @@ def layer_energies(
     """
     below = [x, *states]
     mus = [
-        first_prediction if i == 0 and first_prediction is not None else model.predict(i, below[i])
+        first_prediction if i == 0 and first_prediction is not None else model.predict(i, below)
         for i in range(model.depth)
     ]
     hidden = [0.5 * jnp.sum((h - mu) ** 2) for h, mu in zip(states, mus[:-1], strict=True)]

@@ -81,14 +81,37 @@ PAPER_BEST: dict[tuple[str, str], dict[str, Any]] = {
     (_FMNIST, "bp-se"): _bp("relu", 2.75e-4, 1.72e-4),
 }
 
-PAPER_TASKS = (_MNIST, _FMNIST)
+_C10, _C100 = "vgg5-cifar10", "vgg5-cifar100"
+PAPER_BEST |= {
+    (_C10, "pc-se"): _best(7, "gelu", 0.0235, 0.30, 2.66e-4, 6.66e-3),
+    (_C10, "pc-ce"): _best(8, "gelu", 0.0147, 0.05, 2.64e-4, 1.21e-5),
+    (_C10, "pn"): _best(7, "gelu", 0.0362, 0.10, 3.00e-4, 3.73e-5, beta=0.323, inc=0.02),
+    (_C10, "nn"): _best(7, "gelu", 0.028, 0.50, 2.62e-4, 8.99e-4, beta=0.179, inc=0.02),
+    (_C10, "ipc"): _best(8, "hard_tanh", 0.744, 0.65, 1.75e-4, 2.57e-5),
+    (_C10, "bp-ce"): _bp("gelu", 2.94e-4, 1.0e-5),
+    (_C100, "pc-se"): _best(7, "leaky_relu", 0.015, 0.35, 1.48e-4, 1.54e-4),
+    (_C100, "pc-ce"): _best(12, "hard_tanh", 0.0115, 0.25, 2.16e-4, 7.6e-3),
+    (_C100, "pn"): _best(8, "gelu", 0.0192, 0.10, 4.1e-5, 2.84e-4, beta=0.1),
+    (_C100, "nn"): _best(12, "gelu", 0.0333, 0.25, 7.68e-5, 4.2e-3, beta=0.15, inc=0.02),
+    (_C100, "ipc"): _best(8, "leaky_relu", 0.881, 0.55, 1.42e-4, 3.65e-4),
+}
+# VGG-5 CIFAR-10 CN: the paper's code gives only T, beta and the states' values.
+PAPER_BEST[(_C10, "cn")] = {"T": 7, "beta": 0.9, "state_lr": 0.0289, "state_momentum": 0.10}
+
+PAPER_TASKS = (_MNIST, _FMNIST, _C10, _C100)
 """Tasks whose defaults should be the paper's: a missing best value there is worth a note."""
 
 
-def applicable(algorithm: str) -> list[str]:
-    """Hyperparameter names that mean something for this algorithm."""
+def applicable(algorithm: str, task: str | None = None) -> list[str]:
+    """Hyperparameter names that mean something for this algorithm (and the task's model:
+    ``hidden_width`` never reaches a VGG)."""
     family = ALGORITHMS[algorithm].family
-    return [n for n, h in HYPERPARAMETERS.items() if family in h.families]
+    model = task_info(task).model if task is not None else None
+    return [
+        n
+        for n, h in HYPERPARAMETERS.items()
+        if family in h.families and (model is None or h.models is None or model in h.models)
+    ]
 
 
 def coerce(info: HyperparameterInfo, value: Any) -> Any:
@@ -124,7 +147,7 @@ def coerce(info: HyperparameterInfo, value: Any) -> Any:
 def sources(task: str, algorithm: str) -> dict[str, str]:
     """Where each default of (task, algorithm) comes from: ``paper`` (its best value),
     ``task`` (the task's definition) or ``pcsearch`` (a global default, not the paper's)."""
-    names = applicable(algorithm)
+    names = applicable(algorithm, task)
     origin: dict[str, str] = {}
     layers = (
         ("pcsearch", GLOBAL_DEFAULTS),
@@ -138,7 +161,16 @@ def sources(task: str, algorithm: str) -> dict[str, str]:
 
 def missing_paper_values(task: str, algorithm: str) -> str | None:
     """A note when the paper gives no best values for a paper task, else None."""
-    if task not in PAPER_TASKS or (task, algorithm) in PAPER_BEST:
+    if task not in PAPER_TASKS:
+        return None
+    given = PAPER_BEST.get((task, algorithm), {})
+    missing = [n for n in ("weight_lr", "weight_decay") if n not in given]
+    if given and missing:
+        return (
+            f"the paper gives no {' or '.join(missing)} for {algorithm} on {task}; "
+            "pcsearch's global defaults are used for those: search them, or set them with --set"
+        )
+    if given:
         return None
     return (
         f"the paper gives no best hyperparameters for {algorithm} on {task}; "
@@ -160,7 +192,7 @@ def resolve(task: str, algorithm: str, overrides: Mapping[str, Any] | None = Non
     """The full, checked hyperparameter mapping for one run."""
     task_info(task)
     algorithm_info(algorithm)
-    names = applicable(algorithm)
+    names = applicable(algorithm, task)
     values: dict[str, Any] = {}
     layers = (GLOBAL_DEFAULTS, task_info(task).defaults, PAPER_BEST.get((task, algorithm), {}))
     for layer in layers:
@@ -168,6 +200,12 @@ def resolve(task: str, algorithm: str, overrides: Mapping[str, Any] | None = Non
     for name, value in (overrides or {}).items():
         info = hyperparameter_info(name)
         if name not in names:
+            if info.models is not None and task_info(task).model not in info.models:
+                raise UnknownNameError(
+                    f"hyperparameter {name!r} does not apply to task {task!r} (model "
+                    f"{task_info(task).model!r}); it applies to {', '.join(info.models)} "
+                    f"models. Parameters of {algorithm} on {task}: {', '.join(names)}"
+                )
             users = [a for a, i in ALGORITHMS.items() if i.family in info.families]
             raise UnknownNameError(
                 f"hyperparameter {name!r} does not apply to {algorithm!r}; it applies to "

@@ -159,7 +159,15 @@ class SearchSpace:
                 f"{task!r}; pick a space for {task!r} (see search_spaces.default_space) or add "
                 f"the task to the space's tasks"
             )
-        self._active(algorithm)
+        active = self._active(algorithm)
+        for_model = set(applicable(algorithm, task))
+        foreign = [n for n in active if n not in for_model]
+        if foreign:
+            raise SearchSpaceError(
+                f"search space {self.ref!r}: parameter(s) {', '.join(map(repr, foreign))} do "
+                f"not apply to task {task!r} (model {TASKS[task].model!r}); use a space "
+                f"without them for this task"
+            )
 
     # -- to Optuna --------------------------------------------------------------------------
 

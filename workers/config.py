@@ -59,6 +59,10 @@ class StudyConfig:
     """The study whose best configuration a rerun study repeats, if any."""
     keep_best: int | None = None
     """Reports summarise the best ``keep_best`` seeds of a rerun study (the paper: 5 of 7)."""
+    synthetic: bool = False
+    """Train on random data of the task's shapes (timing and smoke runs), labelled so."""
+    max_batches: int | None = None
+    """Cut every epoch (and the test set) to this many batches."""
 
     def __post_init__(self) -> None:
         task_info(self.task)
@@ -78,6 +82,8 @@ class StudyConfig:
             raise WorkerError(f"n_trials={self.n_trials} must be at least 1")
         if self.batch < 1:
             raise WorkerError(f"batch={self.batch} must be at least 1")
+        if self.max_batches is not None and self.max_batches < 1:
+            raise WorkerError(f"max_batches={self.max_batches} must be at least 1")
         if self.sampler == "grid" and self.batch > 1:
             raise WorkerError("batch > 1 cannot be combined with the grid sampler; use --batch 1")
         if self.seeds is not None:

@@ -29,6 +29,8 @@ def train(
     data_dir: str | None = None,
     on_epoch: Callable[[EpochRecord], bool | None] | None = None,
     energy_trace: bool = False,
+    synthetic: bool = False,
+    max_batches: int | None = None,
 ) -> RunResult:
     info = task_info(task)
     resolved = resolve(task, algorithm, params)
@@ -66,6 +68,8 @@ def train_batched(
     data_dir: str | None = None,
     on_epoch: Callable[[int, EpochRecord], bool | None] | None = None,
     energy_trace: bool = False,
+    synthetic: bool = False,
+    max_batches: int | None = None,
 ) -> list[RunResult]:
     return [
         train(

@@ -127,6 +127,8 @@ def finish(
         attrs.DATA_SEED: result.data_seed,
         attrs.RESOLVED_PARAMS: result.params,
     }
+    if result.synthetic:
+        summary[attrs.SYNTHETIC] = True
     if result.reason:
         summary[attrs.REASON] = result.reason
     if any(h.extra for h in history):
@@ -177,6 +179,8 @@ def run_trial(
         data_dir=config.data_dir,
         on_epoch=recorder,
         energy_trace=config.energy_trace,
+        synthetic=config.synthetic,
+        max_batches=config.max_batches,
     )
     return finish(study, trial, result, config.objective)
 
@@ -201,5 +205,7 @@ def run_batch(
         data_dir=config.data_dir,
         on_epoch=lambda i, record: recorders[i](record),
         energy_trace=config.energy_trace,
+        synthetic=config.synthetic,
+        max_batches=config.max_batches,
     )
     return [finish(study, t, r, config.objective) for t, r in zip(trials, results, strict=True)]

@@ -16,7 +16,7 @@ import jax
 import optax
 
 from pcsearch.hyperparams import TracedHyperparameters
-from pcsearch.models import MLP
+from pcsearch.models.base import PCModel
 
 
 class StepInput(NamedTuple):
@@ -36,12 +36,12 @@ class Algorithm(eqx.Module):
     @abc.abstractmethod
     def train_step(
         self,
-        model: MLP,
+        model: PCModel,
         opt_state: optax.OptState,
         weight_optimizer: optax.GradientTransformation,
         hp: TracedHyperparameters,
         batch: StepInput,
-    ) -> tuple[MLP, optax.OptState, jax.Array]: ...
+    ) -> tuple[PCModel, optax.OptState, jax.Array]: ...
 
     def weight_updates_per_batch(self) -> int:
         """How many weight updates one batch makes (sets the length of the lr schedule)."""
@@ -49,11 +49,11 @@ class Algorithm(eqx.Module):
 
 
 def apply_weight_gradient(
-    model: MLP,
-    grads: MLP,
+    model: PCModel,
+    grads: PCModel,
     opt_state: optax.OptState,
     weight_optimizer: optax.GradientTransformation,
-) -> tuple[MLP, optax.OptState]:
+) -> tuple[PCModel, optax.OptState]:
     params = eqx.filter(model, eqx.is_array)
     updates, opt_state = weight_optimizer.update(grads, opt_state, params)
     return eqx.apply_updates(model, updates), opt_state

@@ -18,7 +18,7 @@ import optax
 from pcsearch.algorithms.base import Algorithm, StepInput, apply_weight_gradient
 from pcsearch.energy import OutputLoss, layer_energies
 from pcsearch.hyperparams import TracedHyperparameters
-from pcsearch.models import MLP
+from pcsearch.models.base import PCModel
 from pcsearch.optim import state_optimizer
 
 States = tuple[jax.Array, ...]
@@ -58,7 +58,7 @@ class PredictiveCoding(Algorithm):
         return self.T if self.incremental else 1
 
     def init_states(
-        self, model: MLP, x: jax.Array, key: jax.Array, init_std: jax.Array | float = 0.1
+        self, model: PCModel, x: jax.Array, key: jax.Array, init_std: jax.Array | float = 0.1
     ) -> tuple[States, jax.Array]:
         """Initial hidden states and the forward prediction of the output.
 
@@ -80,7 +80,7 @@ class PredictiveCoding(Algorithm):
 
     def energies(
         self,
-        model: MLP,
+        model: PCModel,
         x: jax.Array,
         states: States,
         target: jax.Array,
@@ -96,7 +96,7 @@ class PredictiveCoding(Algorithm):
 
     def infer(
         self,
-        model: MLP,
+        model: PCModel,
         x: jax.Array,
         states: States,
         target: jax.Array,
@@ -107,7 +107,7 @@ class PredictiveCoding(Algorithm):
 
         Each example's state follows the gradient of its own energy (the batch sum).
         """
-        first = jax.vmap(partial(model.predict, 0))(x)
+        first = jax.vmap(lambda xi: model.predict(0, [xi]))(x)
         optimizer = state_optimizer(self.state_optimizer, hp)
 
         def total(s: States) -> jax.Array:
@@ -125,7 +125,7 @@ class PredictiveCoding(Algorithm):
 
     def energy_trace(
         self,
-        model: MLP,
+        model: PCModel,
         x: jax.Array,
         y: jax.Array,
         hp: TracedHyperparameters,
@@ -138,7 +138,7 @@ class PredictiveCoding(Algorithm):
         """
         states, prediction = self.init_states(model, x, key, hp.init_std)
         target, _ = self.target_and_scale(prediction, hp, _probe_input(x, y, key))
-        first = jax.vmap(partial(model.predict, 0))(x)
+        first = jax.vmap(lambda xi: model.predict(0, [xi]))(x)
         optimizer = state_optimizer(self.state_optimizer, hp)
 
         def per_layer(s: States) -> jax.Array:
@@ -164,12 +164,12 @@ class PredictiveCoding(Algorithm):
 
     def train_step(
         self,
-        model: MLP,
+        model: PCModel,
         opt_state: optax.OptState,
         weight_optimizer: optax.GradientTransformation,
         hp: TracedHyperparameters,
         batch: StepInput,
-    ) -> tuple[MLP, optax.OptState, jax.Array]:
+    ) -> tuple[PCModel, optax.OptState, jax.Array]:
         states, prediction = self.init_states(model, batch.x, batch.key, hp.init_std)
         target, scale = self.target_and_scale(prediction, hp, batch)
         if self.incremental:
@@ -178,7 +178,7 @@ class PredictiveCoding(Algorithm):
             )
         states = self.infer(model, batch.x, states, target, hp)
 
-        def mean_energy(m: MLP) -> tuple[jax.Array, jax.Array]:
+        def mean_energy(m: PCModel) -> tuple[jax.Array, jax.Array]:
             per_layer = jnp.mean(self.energies(m, batch.x, states, target), axis=0)
             return jnp.sum(per_layer), per_layer
 
@@ -193,7 +193,7 @@ class PredictiveCoding(Algorithm):
         state_opt = state_optimizer(self.state_optimizer, hp)
         batch_size = batch.x.shape[0]
 
-        def mean_energy(m: MLP, s: States) -> tuple[jax.Array, jax.Array]:
+        def mean_energy(m: PCModel, s: States) -> tuple[jax.Array, jax.Array]:
             per_layer = jnp.mean(self.energies(m, batch.x, s, target), axis=0)
             return jnp.sum(per_layer), per_layer
 

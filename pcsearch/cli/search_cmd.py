@@ -66,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         objective=args.objective,
         energy_trace=args.energy_trace,
+        synthetic=args.synthetic,
+        max_batches=args.max_batches,
     )
     url = storage_url(args.storage, default=DEFAULT_STORAGE)
     storage = open_storage(url)
@@ -254,3 +256,9 @@ def add_study_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="store each trial's energy per layer and inference step after training (PC)",
     )
+    p.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="random data with the task's shapes (timing, smoke runs; marked on each trial)",
+    )
+    p.add_argument("--max-batches", type=int, help="cut every epoch to N batches")

@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         on_epoch=None if bar is None else bar.update,
         energy_trace=args.energy_trace,
+        synthetic=args.synthetic,
+        max_batches=args.max_batches,
     )
     if args.json:
         print(json.dumps(result.to_dict()))
@@ -47,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summary(result) -> str:
-    lines = [f"{result.task} / {result.algorithm}: {result.status}"]
+    data = " on SYNTHETIC data (random inputs and labels: a timing run)" if result.synthetic else ""
+    lines = [f"{result.task} / {result.algorithm}: {result.status}{data}"]
     if result.best_value is not None:
         last = "-" if result.value is None else f"{result.value:.4f}"
         lines.append(
@@ -93,6 +96,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         "$PCSEARCH_DATA_DIR or ~/.cache/pcsearch/data)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="random data with the task's shapes instead of the dataset (timing, smoke runs)",
+    )
+    p.add_argument(
+        "--max-batches", type=int, help="cut every epoch (and the test set) to N batches"
+    )
     p.add_argument(
         "--energy-trace",
         action="store_true",

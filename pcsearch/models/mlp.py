@@ -7,10 +7,12 @@ enters as it is. The forward pass is the usual MLP, so BP trains the same model.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import equinox as eqx
 import jax
+
+from pcsearch.models.base import forward_states
 
 
 class MLP(eqx.Module):
@@ -35,18 +37,17 @@ class MLP(eqx.Module):
         """Number of weight layers, which is also the number of predicted layers."""
         return len(self.layers)
 
-    def predict(self, index: int, below: jax.Array) -> jax.Array:
+    def predict(self, index: int, states: Sequence[jax.Array]) -> jax.Array:
         """Prediction mu_{index+1} = f(W_index h_index + b_index) from the state below (the
-        input when index == 0); the last layer's prediction is linear (the logits)."""
+        input, flattened, when index == 0); the last layer's prediction is linear (the
+        logits)."""
+        below = states[index].reshape(-1) if index == 0 else states[index]
         pre = self.layers[index](below)
         return pre if index == self.depth - 1 else self.activation(pre)
 
     def forward_states(self, x: jax.Array) -> list[jax.Array]:
         """Every layer's state in a forward pass, output (logits) last."""
-        states = [self.predict(0, x)]
-        for index in range(1, self.depth):
-            states.append(self.predict(index, states[-1]))
-        return states
+        return forward_states(self, x)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         return self.forward_states(x)[-1]

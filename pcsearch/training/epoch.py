@@ -13,8 +13,9 @@ import jax.numpy as jnp
 import optax
 
 from pcsearch.algorithms import Algorithm, StepInput
+from pcsearch.data.augment import augment
 from pcsearch.hyperparams import TracedHyperparameters
-from pcsearch.models import MLP
+from pcsearch.models.base import PCModel
 from pcsearch.optim import WeightOptimizer
 
 
@@ -22,7 +23,8 @@ def epoch_step(
     algorithm: Algorithm,
     weight_optimizer: WeightOptimizer,
     batch_size: int,
-    model: MLP,
+    augment_padding: int,
+    model: PCModel,
     opt_state: optax.OptState,
     hp: TracedHyperparameters,
     key: jax.Array,
@@ -30,13 +32,15 @@ def epoch_step(
     epoch: jax.Array,
     x: jax.Array,
     y: jax.Array,
-) -> tuple[MLP, optax.OptState, jax.Array]:
+) -> tuple[PCModel, optax.OptState, jax.Array]:
     """Train one epoch; returns the new model, optimiser state and mean layer energies.
 
     ``data_key`` orders the data and ``key`` drives everything else (state noise, nudging
     signs). Batched trials share the data order, so their input-layer products become one
     wide matrix product instead of K small ones. The last incomplete batch is dropped;
-    shuffling changes which examples that is.
+    shuffling changes which examples that is. ``augment_padding`` > 0 applies the paper's
+    image augmentation (random crop with that padding, horizontal flip) to every batch on
+    the device.
     """
     num_batches = x.shape[0] // batch_size
     batch_key, epoch_key = jax.random.split(key)
@@ -47,7 +51,11 @@ def epoch_step(
     def body(carry, inputs):
         m, s = carry
         index, k = inputs
-        batch = StepInput(x[index], y[index], k, epoch, epoch_key)
+        xb = x[index]
+        if augment_padding:
+            k, k_aug = jax.random.split(k)
+            xb = augment(k_aug, xb, padding=augment_padding)
+        batch = StepInput(xb, y[index], k, epoch, epoch_key)
         m, s, energies = algorithm.train_step(m, s, optimizer, hp, batch)
         return (m, s), energies
 
@@ -56,7 +64,7 @@ def epoch_step(
     return model, opt_state, jnp.mean(energies, axis=0)
 
 
-def evaluate(model: MLP, x: jax.Array, labels: jax.Array, top_k: int) -> dict[str, jax.Array]:
+def evaluate(model: PCModel, x: jax.Array, labels: jax.Array, top_k: int) -> dict[str, jax.Array]:
     """Discriminative mode: a forward pass; top-1 (and top-k) accuracy, and finiteness."""
     logits = jax.vmap(model)(x)
     metrics = {"accuracy": jnp.mean(jnp.argmax(logits, axis=-1) == labels)}
@@ -68,7 +76,7 @@ def evaluate(model: MLP, x: jax.Array, labels: jax.Array, top_k: int) -> dict[st
     return metrics
 
 
-def init_opt_state(weight_optimizer: WeightOptimizer, model: MLP, hp: TracedHyperparameters):
+def init_opt_state(weight_optimizer: WeightOptimizer, model: PCModel, hp: TracedHyperparameters):
     return weight_optimizer.build(hp).init(eqx.filter(model, eqx.is_array))
 
 
@@ -77,7 +85,7 @@ evaluate_jit = eqx.filter_jit(evaluate)
 
 # K trials at once: models, optimiser states, hyperparameters and keys carry a leading
 # axis; the structure, the data order, the epoch index and the data are shared.
-_MEMBER = (None, None, None, 0, 0, 0, 0, None, None, None, None)
+_MEMBER = (None, None, None, None, 0, 0, 0, 0, None, None, None, None)
 train_epoch_batched = eqx.filter_jit(eqx.filter_vmap(epoch_step, in_axes=_MEMBER))
 evaluate_batched = eqx.filter_jit(eqx.filter_vmap(evaluate, in_axes=(0, None, None, None)))
 

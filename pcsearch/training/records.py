@@ -37,6 +37,8 @@ class RunResult:
     reason: str | None = None
     history: list[EpochRecord] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
+    synthetic: bool = False
+    """Trained on random data of the task's shapes (a timing or smoke run), not the dataset."""
     energy_per_step: list[list[float]] | None = None
     """Mean energy of each layer at each inference step on a probe batch after the last
     epoch ([T + 1][layers]), when asked for (``energy_trace=True``); None otherwise."""

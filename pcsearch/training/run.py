@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,12 @@ import numpy as np
 from pcsearch.algorithms import Algorithm, PredictiveCoding, make_algorithm
 from pcsearch.catalogue import TaskInfo, task_info
 from pcsearch.compile_cache import enable_compilation_cache
-from pcsearch.data import load_dataset
-from pcsearch.data.datasets import clear_cache as clear_host_cache
 from pcsearch.errors import PCSearchError
 from pcsearch.hyperparams import TRACED_NAMES, TracedHyperparameters
-from pcsearch.models import build_mlp
+from pcsearch.models import build_model
 from pcsearch.optim import WeightOptimizer
 from pcsearch.params import resolve
+from pcsearch.training.device_data import DeviceData, device_data
 from pcsearch.training.environment import environment
 from pcsearch.training.epoch import (
     evaluate_batched,
@@ -48,30 +46,6 @@ EpochCallback = Callable[[EpochRecord], bool | None]
 
 
 @dataclass(frozen=True)
-class DeviceData:
-    x_train: jax.Array
-    y_train: jax.Array
-    """One-hot."""
-    x_test: jax.Array
-    labels_test: jax.Array
-    num_classes: int
-
-
-@cache
-def _device_data(dataset: str, data_dir: str | None) -> DeviceData:
-    d = load_dataset(dataset, data_dir)
-    on_device = DeviceData(
-        x_train=jnp.asarray(d.x_train, jnp.float32),
-        y_train=jax.nn.one_hot(jnp.asarray(d.y_train), d.num_classes, dtype=jnp.float32),
-        x_test=jnp.asarray(d.x_test, jnp.float32),
-        labels_test=jnp.asarray(d.y_test, jnp.int32),
-        num_classes=d.num_classes,
-    )
-    clear_host_cache()  # the device copy is the one kept; MNIST twice costs ~190 MB
-    return on_device
-
-
-@dataclass(frozen=True)
 class Plan:
     """Everything about a run that is fixed at compile time, plus the data."""
 
@@ -88,19 +62,31 @@ class Plan:
 
     def new_model_and_state(self, seed: int):
         init_key, run_key = jax.random.split(jax.random.PRNGKey(seed))
-        model = build_mlp(self.params, self.data.x_train.shape[1], self.data.num_classes, init_key)
+        shape = self.data.x_train.shape[1:]
+        model = build_model(self.task.model, self.params, shape, self.data.num_classes, init_key)
         hp = TracedHyperparameters.from_params(self.params)
         return model, init_opt_state(self.weight_optimizer, model, hp), hp, run_key
 
 
 def make_plan(
-    task: str, algorithm: str, overrides: Mapping[str, Any] | None, data_dir: str | Path | None
+    task: str,
+    algorithm: str,
+    overrides: Mapping[str, Any] | None,
+    data_dir: str | Path | None,
+    synthetic: bool = False,
+    max_batches: int | None = None,
 ) -> Plan:
     enable_compilation_cache()
     info = task_info(task)
     params = resolve(task, algorithm, overrides)
     algo = make_algorithm(algorithm, params)
-    data = _device_data(info.dataset, None if data_dir is None else str(data_dir))
+    data = device_data(
+        info.dataset,
+        None if data_dir is None else str(data_dir),
+        synthetic=synthetic,
+        batch_size=params["batch_size"],
+        max_batches=max_batches,
+    )
     batches = data.x_train.shape[0] // params["batch_size"]
     if batches == 0:
         raise PCSearchError(
@@ -147,6 +133,7 @@ def _new_result(plan: Plan, seed: int, data_seed: int, params: dict[str, Any]) -
         metric=plan.task.metric,
         direction=plan.task.direction,
         environment=environment(),
+        synthetic=plan.data.synthetic,
     )
 
 
@@ -160,14 +147,18 @@ def train(
     data_dir: str | Path | None = None,
     on_epoch: EpochCallback | None = None,
     energy_trace: bool = False,
+    synthetic: bool = False,
+    max_batches: int | None = None,
 ) -> RunResult:
     """Train one configuration; ``params`` are overrides of the task's defaults.
 
     ``seed`` drives the initial weights and any noise; ``data_seed`` (default: ``seed``)
     the order of the training data. ``energy_trace`` records the energy of every layer at
     every inference step on a probe batch once training ends (PC algorithms).
+    ``synthetic`` trains on random data of the task's shapes; ``max_batches`` cuts every
+    epoch (and the test set) to that many batches: for timing and smoke runs.
     """
-    plan = make_plan(task, algorithm, params, data_dir)
+    plan = make_plan(task, algorithm, params, data_dir, synthetic, max_batches)
     model, opt_state, hp, run_key = plan.new_model_and_state(seed)
     data_seed = seed if data_seed is None else data_seed
     data_key = jax.random.PRNGKey(data_seed)
@@ -179,6 +170,7 @@ def train(
             plan.algorithm,
             plan.weight_optimizer,
             plan.params["batch_size"],
+            plan.task.augment_padding,
             model,
             opt_state,
             hp,
@@ -236,6 +228,8 @@ def train_batched(
     data_dir: str | Path | None = None,
     on_epoch: Callable[[int, EpochRecord], bool | None] | None = None,
     energy_trace: bool = False,
+    synthetic: bool = False,
+    max_batches: int | None = None,
 ) -> list[RunResult]:
     """Train K configurations together; they must differ only in traced hyperparameters.
 
@@ -248,7 +242,7 @@ def train_batched(
     seeds = list(seeds) if seeds is not None else list(range(len(members)))
     if len(seeds) != len(members):
         raise PCSearchError(f"got {len(seeds)} seeds for {len(members)} members; give one each")
-    plans = [make_plan(task, algorithm, m, data_dir) for m in members]
+    plans = [make_plan(task, algorithm, m, data_dir, synthetic, max_batches) for m in members]
     shared = structural_params(plans[0].params)
     for i, p in enumerate(plans[1:], start=1):
         differing = sorted(k for k, v in structural_params(p.params).items() if shared[k] != v)
@@ -271,6 +265,7 @@ def train_batched(
             plan.algorithm,
             plan.weight_optimizer,
             plan.params["batch_size"],
+            plan.task.augment_padding,
             model,
             opt_state,
             hp,

@@ -1,0 +1,69 @@
+"""VGG-style convolutional networks of the paper's Table 5, as PC models.
+
+Every block is conv -> activation -> 2x2 max-pool (stride 2), and its output is a state;
+a linear layer on the flattened last block predicts the output (the logits). The same
+model trains with PC (states per block) and with BP (its forward pass).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import equinox as eqx
+import jax
+
+from pcsearch.models.base import forward_states
+
+VGG5 = {"channels": (128, 256, 512, 512), "paddings": (1, 1, 1, 0)}
+"""Table 5: channels, kernel 3, stride 1, paddings; a 2x2 pool after every block."""
+
+
+class VGG(eqx.Module):
+    convs: tuple[eqx.nn.Conv2d, ...]
+    pool: eqx.nn.MaxPool2d = eqx.field(static=True)
+    head: eqx.nn.Linear
+    activation: Callable[[jax.Array], jax.Array] = eqx.field(static=True)
+
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        num_classes: int,
+        channels: Sequence[int],
+        paddings: Sequence[int],
+        activation: Callable[[jax.Array], jax.Array],
+        *,
+        kernel_size: int = 3,
+        key: jax.Array,
+    ) -> None:
+        if len(channels) != len(paddings):
+            raise ValueError(f"{len(channels)} channel sizes but {len(paddings)} paddings")
+        keys = jax.random.split(key, len(channels) + 1)
+        ins = (input_shape[0], *channels[:-1])
+        self.convs = tuple(
+            eqx.nn.Conv2d(i, o, kernel_size, padding=p, key=k)
+            for i, o, p, k in zip(ins, channels, paddings, keys, strict=False)
+        )
+        self.pool = eqx.nn.MaxPool2d(kernel_size=2, stride=2)
+        self.activation = activation
+        size = list(input_shape[1:])
+        for p in paddings:
+            size = [(s + 2 * p - kernel_size + 1) // 2 for s in size]
+        if min(size) < 1:
+            raise ValueError(f"input {tuple(input_shape)} is too small for {len(channels)} blocks")
+        self.head = eqx.nn.Linear(channels[-1] * size[0] * size[1], num_classes, key=keys[-1])
+
+    @property
+    def depth(self) -> int:
+        return len(self.convs) + 1
+
+    def predict(self, index: int, states: Sequence[jax.Array]) -> jax.Array:
+        below = states[index]
+        if index < len(self.convs):
+            return self.pool(self.activation(self.convs[index](below)))
+        return self.head(below.reshape(-1))
+
+    def forward_states(self, x: jax.Array) -> list[jax.Array]:
+        return forward_states(self, x)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.forward_states(x)[-1]
