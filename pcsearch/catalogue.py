@@ -198,7 +198,7 @@ HYPERPARAMETERS: dict[str, HyperparameterInfo] = {
 class TaskInfo:
     name: str
     dataset: str
-    model: Literal["mlp", "vgg5"]
+    model: Literal["mlp", "vgg5", "vgg7"]
     summary: str
     metric: Literal["accuracy", "mse"] = "accuracy"
     direction: Literal["maximize", "minimize"] = "maximize"
@@ -263,6 +263,13 @@ TASKS: dict[str, TaskInfo] = {
             defaults=dict(_SMALL_MLP),
         ),
         TaskInfo(
+            "mlp-two-circles",
+            "two-circles",
+            "mlp",
+            "two circles, noise 0.1, factor 0.5 (bundled)",
+            defaults=dict(_SMALL_MLP),
+        ),
+        TaskInfo(
             "vgg5-cifar10",
             "cifar10",
             "vgg5",
@@ -279,11 +286,20 @@ TASKS: dict[str, TaskInfo] = {
             augment_padding=4,
         ),
         TaskInfo(
-            "mlp-two-circles",
-            "two-circles",
-            "mlp",
-            "two circles, noise 0.1, factor 0.5 (bundled)",
-            defaults=dict(_SMALL_MLP),
+            "vgg7-cifar10",
+            "cifar10",
+            "vgg7",
+            "CIFAR-10, VGG-7 of Table 5 (128-128-256-256-512-512 channels)",
+            defaults=dict(_PAPER_VGG),
+            augment_padding=4,
+        ),
+        TaskInfo(
+            "vgg7-cifar100",
+            "cifar100",
+            "vgg7",
+            "CIFAR-100, VGG-7 of Table 5; top-1 and top-5 accuracy",
+            defaults=dict(_PAPER_VGG),
+            augment_padding=4,
         ),
     ]
 }

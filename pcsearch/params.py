@@ -95,10 +95,18 @@ PAPER_BEST |= {
     (_C100, "nn"): _best(12, "gelu", 0.0333, 0.25, 7.68e-5, 4.2e-3, beta=0.15, inc=0.02),
     (_C100, "ipc"): _best(8, "leaky_relu", 0.881, 0.55, 1.42e-4, 3.65e-4),
 }
+_V7 = "vgg7-cifar100"
+PAPER_BEST |= {
+    (_V7, "pc-se"): _best(12, "leaky_relu", 0.021, 0.35, 1.89e-4, 7.97e-4),
+    (_V7, "pc-ce"): _best(11, "hard_tanh", 0.0203, 0.45, 1.11e-4, 3.42e-4),
+    (_V7, "pn"): _best(11, "gelu", 0.0504, 0.40, 1.22e-4, 1.84e-5, beta=0.1),
+    (_V7, "nn"): _best(9, "gelu", 0.0719, 0.85, 1.16e-4, 6.07e-4, beta=0.1, inc=0.02),
+    (_V7, "ipc"): _best(12, "leaky_relu", 0.928, 0.45, 3.46e-5, 1.09e-4),
+}
 # VGG-5 CIFAR-10 CN: the paper's code gives only T, beta and the states' values.
 PAPER_BEST[(_C10, "cn")] = {"T": 7, "beta": 0.9, "state_lr": 0.0289, "state_momentum": 0.10}
 
-PAPER_TASKS = (_MNIST, _FMNIST, _C10, _C100)
+PAPER_TASKS = (_MNIST, _FMNIST, _C10, _C100, _V7)
 """Tasks whose defaults should be the paper's: a missing best value there is worth a note."""
 
 

@@ -34,12 +34,14 @@ class Nudging(eqx.Module):
     sign: Literal[-1, 0, 1] = eqx.field(static=True)
 
     def beta(self, hp: TracedHyperparameters, epoch: jax.Array, epoch_key: jax.Array):
-        magnitude = jnp.minimum(hp.beta + hp.beta_increment * epoch, 1.0)
+        """sign * (beta + increment * epoch); once that reaches magnitude 1 it is +1, plain
+        PC, whatever the sign (Appendix B, and the paper's code)."""
+        magnitude = hp.beta + hp.beta_increment * epoch
         if self.sign == 0:
             sign = jnp.where(jax.random.bernoulli(epoch_key), 1.0, -1.0)
         else:
             sign = float(self.sign)
-        return sign * magnitude
+        return jnp.where(magnitude >= 1.0, 1.0, sign * magnitude)
 
     def target(self, prediction: jax.Array, y: jax.Array, beta: jax.Array) -> jax.Array:
         return jax.lax.stop_gradient(prediction - beta * (prediction - y))

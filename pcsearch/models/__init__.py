@@ -8,12 +8,15 @@ import jax
 from pcsearch.models.activations import ACTIVATIONS, activation
 from pcsearch.models.base import PCModel
 from pcsearch.models.mlp import MLP
-from pcsearch.models.vgg import VGG, VGG5
+from pcsearch.models.vgg import VGG, VGG5, VGG7
 
 
 def build_mlp(params: dict[str, Any], input_dim: int, output_dim: int, key: jax.Array) -> MLP:
     sizes = [input_dim] + [params["hidden_width"]] * params["hidden_layers"] + [output_dim]
     return MLP(sizes, activation(params["activation"]), key=key)
+
+
+VGGS = {"vgg5": VGG5, "vgg7": VGG7}
 
 
 def build_model(
@@ -29,9 +32,9 @@ def build_model(
         for n in input_shape:
             width *= int(n)
         return build_mlp(params, width, num_classes, key)
-    if name == "vgg5":
-        return VGG(input_shape, num_classes, **VGG5, activation=activation(params["activation"]),
-                   key=key)  # fmt: skip
+    if name in VGGS:
+        act = activation(params["activation"])
+        return VGG(input_shape, num_classes, **VGGS[name], activation=act, key=key)
     raise ValueError(f"no builder for model {name!r}")
 
 

@@ -1,8 +1,9 @@
 """VGG-style convolutional networks of the paper's Table 5, as PC models.
 
-Every block is conv -> activation -> 2x2 max-pool (stride 2), and its output is a state;
-a linear layer on the flattened last block predicts the output (the logits). The same
-model trains with PC (states per block) and with BP (its forward pass).
+Every block is conv -> activation, followed by a 2x2 max-pool (stride 2) where the model
+has one there, and its output is a state; a linear layer on the flattened last block
+predicts the output (the logits). The same model trains with PC (states per block) and
+with BP (its forward pass).
 """
 
 from __future__ import annotations
@@ -14,12 +15,20 @@ import jax
 
 from pcsearch.models.base import forward_states
 
-VGG5 = {"channels": (128, 256, 512, 512), "paddings": (1, 1, 1, 0)}
+VGG5 = {"channels": (128, 256, 512, 512), "paddings": (1, 1, 1, 0), "pools": (True,) * 4}
 """Table 5: channels, kernel 3, stride 1, paddings; a 2x2 pool after every block."""
+VGG7 = {
+    "channels": (128, 128, 256, 256, 512, 512),
+    "paddings": (1, 1, 1, 0, 1, 0),
+    "pools": (True, False, True, False, True, False),
+}
+"""Table 5's VGG-7; pools after blocks 1, 3 and 5, as in the paper's code (32x32 inputs end
+at 512x1x1)."""
 
 
 class VGG(eqx.Module):
     convs: tuple[eqx.nn.Conv2d, ...]
+    pools: tuple[bool, ...] = eqx.field(static=True)
     pool: eqx.nn.MaxPool2d = eqx.field(static=True)
     head: eqx.nn.Linear
     activation: Callable[[jax.Array], jax.Array] = eqx.field(static=True)
@@ -31,12 +40,17 @@ class VGG(eqx.Module):
         channels: Sequence[int],
         paddings: Sequence[int],
         activation: Callable[[jax.Array], jax.Array],
+        pools: Sequence[bool] | None = None,
         *,
         kernel_size: int = 3,
         key: jax.Array,
     ) -> None:
-        if len(channels) != len(paddings):
-            raise ValueError(f"{len(channels)} channel sizes but {len(paddings)} paddings")
+        pools = tuple(pools) if pools is not None else (True,) * len(channels)
+        if not len(channels) == len(paddings) == len(pools):
+            raise ValueError(
+                f"{len(channels)} channel sizes, {len(paddings)} paddings, {len(pools)} pools"
+            )
+        self.pools = pools
         keys = jax.random.split(key, len(channels) + 1)
         ins = (input_shape[0], *channels[:-1])
         self.convs = tuple(
@@ -46,8 +60,8 @@ class VGG(eqx.Module):
         self.pool = eqx.nn.MaxPool2d(kernel_size=2, stride=2)
         self.activation = activation
         size = list(input_shape[1:])
-        for p in paddings:
-            size = [(s + 2 * p - kernel_size + 1) // 2 for s in size]
+        for p, pooled in zip(paddings, pools, strict=True):
+            size = [(s + 2 * p - kernel_size + 1) // (2 if pooled else 1) for s in size]
         if min(size) < 1:
             raise ValueError(f"input {tuple(input_shape)} is too small for {len(channels)} blocks")
         self.head = eqx.nn.Linear(channels[-1] * size[0] * size[1], num_classes, key=keys[-1])
@@ -59,7 +73,8 @@ class VGG(eqx.Module):
     def predict(self, index: int, states: Sequence[jax.Array]) -> jax.Array:
         below = states[index]
         if index < len(self.convs):
-            return self.pool(self.activation(self.convs[index](below)))
+            out = self.activation(self.convs[index](below))
+            return self.pool(out) if self.pools[index] else out
         return self.head(below.reshape(-1))
 
     def forward_states(self, x: jax.Array) -> list[jax.Array]:

@@ -43,6 +43,13 @@ def test_vgg5_follows_table_5_and_the_contract():
     assert [c.padding for c in model.convs][-1] == ((0, 0), (0, 0))
 
 
+def test_vgg7_pools_where_the_papers_code_does():
+    model = build_model("vgg7", {"activation": "gelu"}, (3, 32, 32), 10, jax.random.PRNGKey(0))
+    shapes = [s.shape for s in model.forward_states(jnp.zeros((3, 32, 32)))]
+    assert shapes == [(128, 16, 16), (128, 16, 16), (256, 8, 8), (256, 6, 6), (512, 3, 3),
+                      (512, 1, 1), (10,)]  # fmt: skip
+
+
 def test_inference_lowers_the_energy_on_cifar_shaped_data():
     model = VGG((3, 32, 32), 10, (8, 8, 16), (1, 1, 1), jax.nn.gelu, key=jax.random.PRNGKey(3))
     x = jax.random.normal(jax.random.PRNGKey(4), (4, 3, 32, 32))

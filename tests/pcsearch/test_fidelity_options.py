@@ -116,3 +116,15 @@ def test_energy_trace_records_every_layer_at_every_step():
     assert trace[-1].sum() < trace[0].sum()  # inference lowers the energy
     assert np.all(trace[1:, 0] > 0.0)  # the error reaches the first layer
     assert train("mlp-two-moons", "bp-se", {"epochs": 1}, energy_trace=True).energy_per_step is None
+
+
+@pytest.mark.parametrize(("sign", "start"), [(-1, 0.9), (0, 0.9), (1, 0.95)])
+def test_a_nudge_that_reaches_magnitude_one_becomes_plain_pc(sign: int, start: float):
+    """Appendix B: when |beta| reaches 1 it is set to 1 (negative nudging included)."""
+    hp = TracedHyperparameters.from_params({"beta": start, "beta_increment": 0.02})
+    nudge = Nudging(sign=sign)
+    key = jax.random.PRNGKey(0)
+    first = float(nudge.beta(hp, jnp.int32(0), key))
+    assert abs(first) == pytest.approx(start) and (sign == 0 or np.sign(first) == sign)
+    assert float(nudge.beta(hp, jnp.int32(5), key)) == 1.0
+    assert float(nudge.beta(hp, jnp.int32(20), key)) == 1.0
