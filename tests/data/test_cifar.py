@@ -3,16 +3,12 @@ the real (Python 2, protocol 2) pickle layout; nothing reaches the internet."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import io
 import os
 import pickle
-import socket
 import struct
 import tarfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,51 +18,18 @@ import pytest
 from pcsearch.data import cifar
 from pcsearch.data.cifar import load_cifar
 from pcsearch.errors import DataFormatError, DataUnavailableError, UnknownNameError
+from tests.data.conftest import Mirror
 
-Mirror = tuple[str, Path]
 PAPER_MEAN = {"cifar10": (0.4914, 0.4822, 0.4465), "cifar100": (0.5071, 0.4867, 0.4408)}
 PAPER_STD = {"cifar10": (0.2023, 0.1994, 0.2010), "cifar100": (0.2675, 0.2565, 0.2761)}
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No proxies (127.0.0.1 must be reached directly), no stale in-memory cache."""
-    for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
+def _isolated(monkeypatch: pytest.MonkeyPatch, no_proxies: None) -> Iterator[None]:
+    """No proxies (see conftest), no stale in-memory cache."""
     cifar.clear_cache()
     yield
     cifar.clear_cache()
-
-
-@pytest.fixture
-def refused_url() -> str:
-    """A local port that nothing listens on: connecting fails at once, like being offline."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def mirror(tmp_path: Path) -> Iterator[Mirror]:
-    """A local HTTP server; yields its base URL and the folder it serves."""
-    served = tmp_path / "served"
-    served.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(served))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", served
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 # ------------------------------------------------------------- fake archives, by hand

@@ -6,15 +6,11 @@ Nothing here reaches the internet: "offline" is a refused port on 127.0.0.1 and 
 
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
-import http.server
-import socket
 import struct
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,52 +21,19 @@ from pcsearch.data import DATASETS, Dataset, default_data_dir, load_dataset
 from pcsearch.data import datasets as ds
 from pcsearch.data.download import download
 from pcsearch.errors import DataFormatError, DataUnavailableError, UnknownNameError
+from tests.data.conftest import Mirror
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared" / "data"
-Mirror = tuple[str, Path]
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No proxies (127.0.0.1 must be reached directly), no inherited data dir, no stale cache."""
-    for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
+def _isolated(monkeypatch: pytest.MonkeyPatch, no_proxies: None) -> Iterator[None]:
+    """No proxies (see conftest), no inherited data dir, no stale cache."""
     monkeypatch.delenv(ds.DATA_DIR_ENV, raising=False)
     ds.clear_cache()
     yield
     ds.clear_cache()
-
-
-@pytest.fixture
-def refused_url() -> str:
-    """A local port that nothing listens on: connecting fails at once, like being offline."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def mirror(tmp_path: Path) -> Iterator[Mirror]:
-    """A local HTTP server; yields its base URL and the folder it serves."""
-    served = tmp_path / "served"
-    served.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(served))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", served
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def _idx_gz(arr: np.ndarray) -> bytes:
