@@ -109,21 +109,8 @@ class PredictiveCoding(Algorithm):
 
         Each example's state follows the gradient of its own energy (the batch sum).
         """
-        first = jax.vmap(lambda xi: model.predict(0, [xi]))(x)
-        optimizer = state_optimizer(self.state_optimizer, hp)
-
-        def total(s: States) -> jax.Array:
-            return jnp.sum(self.energies(model, x, s, target, first))
-
-        def step(carry, _):
-            s, opt_state = carry
-            updates, opt_state = optimizer.update(jax.grad(total)(s), opt_state, s)
-            return (optax.apply_updates(s, updates), opt_state), None
-
-        (states, _), _ = jax.lax.scan(
-            step, (states, optimizer.init(states)), None, length=self.T if steps is None else steps
-        )
-        return states
+        steps = self.T if steps is None else steps
+        return self._inference(model, x, states, target, hp, steps, record=False)[0]
 
     def energy_trace(
         self,
@@ -140,21 +127,39 @@ class PredictiveCoding(Algorithm):
         """
         states, prediction = self.init_states(model, x, key, hp.init_std)
         target, _ = self.target_and_scale(prediction, hp, _probe_input(x, y, key))
+        start = jnp.mean(self.energies(model, x, states, target), axis=0)
+        _, after = self._inference(model, x, states, target, hp, self.T, record=True)
+        return jnp.concatenate([start[None], after])
+
+    def _inference(
+        self,
+        model: PCModel,
+        x: jax.Array,
+        states: States,
+        target: jax.Array,
+        hp: TracedHyperparameters,
+        steps: int,
+        record: bool,
+    ) -> tuple[States, jax.Array | None]:
+        """``steps`` state updates; with ``record``, the batch-mean energy of every layer
+        after each one ([steps, depth]), else None and nothing extra computed."""
         first = jax.vmap(lambda xi: model.predict(0, [xi]))(x)
         optimizer = state_optimizer(self.state_optimizer, hp)
 
-        def per_layer(s: States) -> jax.Array:
-            return jnp.mean(self.energies(model, x, s, target, first), axis=0)
+        def per_example(s: States) -> jax.Array:
+            return self.energies(model, x, s, target, first)
 
         def step(carry, _):
             s, opt_state = carry
-            grads = jax.grad(lambda t: jnp.sum(per_layer(t)) * x.shape[0])(s)
+            grads = jax.grad(lambda t: jnp.sum(per_example(t)))(s)
             updates, opt_state = optimizer.update(grads, opt_state, s)
             s = optax.apply_updates(s, updates)
-            return (s, opt_state), per_layer(s)
+            return (s, opt_state), (jnp.mean(per_example(s), axis=0) if record else None)
 
-        _, after = jax.lax.scan(step, (states, optimizer.init(states)), None, length=self.T)
-        return jnp.concatenate([per_layer(states)[None], after])
+        (states, _), trace = jax.lax.scan(
+            step, (states, optimizer.init(states)), None, length=steps
+        )
+        return states, trace
 
     def target_and_scale(
         self, prediction: jax.Array, hp: TracedHyperparameters, batch: StepInput
