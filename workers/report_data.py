@@ -45,15 +45,16 @@ def collect(storage: optuna.storages.BaseStorage, names: Sequence[str] | None) -
             data.skipped.append(f"{name}: not finished (trials still running or queued)")
             continue
         if config.seeds:
-            data.cells.append(_seed_cell(name, config, trials))
-            data.cells += _other_metric_cells(name, config, trials)
+            data.cells += seed_cells(name, config, trials)
             continue
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
         if not complete:
             data.skipped.append(f"{name}: no completed trial")
             continue
-        data.figures.append(_figures(name, config, trials, study.best_trial))
-        searched.append(_best_trial_cell(name, config, study.best_trial, trials))
+        best = study.best_trial
+        data.figures.append(_figures(name, config, trials, best))
+        metric = task_info(config.task).metric  # a search's cell: its best trial's value
+        searched.append(_cell(name, config, metric, [best.value], _seconds(trials)))
     covered = {(c.task, c.algorithm) for c in data.cells}
     duplicates = [c for c in data.cells if sum(_same(c, d) for d in data.cells) > 1]
     if duplicates:
@@ -74,69 +75,46 @@ def _seconds(trials: Sequence[FrozenTrial]) -> float:
     return sum(sum(t.user_attrs.get(attrs.EPOCH_SECONDS) or []) for t in trials)
 
 
-def _seed_cell(name: str, config: StudyConfig, trials: Sequence[FrozenTrial]) -> ResultCell:
-    """Mean ± std over the seeds; a seed with no value (pruned, diverged at once) counts
-    as failed. Failed trials that were queued again are not seeds of their own."""
+def seed_cells(name: str, config: StudyConfig, trials: Sequence[FrozenTrial]) -> list[ResultCell]:
+    """A rerun study's cells: its task's metric first, then its other metrics (top-5),
+    each seed scored by its best epoch of that metric. A seed with no value (pruned,
+    diverged at once) counts as failed; failed trials queued again are not seeds."""
     info = task_info(config.task)
     finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
     values = [t.value if t.state == TrialState.COMPLETE else None for t in finished]
-    keep = config.keep_best if config.keep_best and config.keep_best <= len(values) else None
-    return ResultCell(
-        task=config.task,
-        algorithm=config.algorithm,
-        metric=info.metric,
-        direction=info.direction,
-        summary=summarise(values, info.direction, keep),
-        seconds=_seconds(trials),
-        study=name,
-    )
-
-
-def _other_metric_cells(
-    name: str, config: StudyConfig, trials: Sequence[FrozenTrial]
-) -> list[ResultCell]:
-    """Cells of the task's other metrics (top-5 accuracy), each seed scored by its best
-    epoch of that metric, as its main metric is."""
-    info = task_info(config.task)
-    finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
-    names = sorted(
+    cells = [_cell(name, config, info.metric, values, _seconds(trials))]
+    best = max if info.direction == "maximize" else min
+    others = sorted(
         {k for t in finished for e in t.user_attrs.get(attrs.EPOCH_METRICS) or [] for k in e}
     )
-    cells = []
-    for metric in names:
+    for metric in others:
         values = []
         for t in finished:
             seen = [e.get(metric) for e in t.user_attrs.get(attrs.EPOCH_METRICS) or []]
             seen = [v for v in seen if v is not None]
-            best = max if info.direction == "maximize" else min
             values.append(best(seen) if seen and t.state == TrialState.COMPLETE else None)
-        if all(v is None for v in values):
-            continue
-        keep = config.keep_best if config.keep_best and config.keep_best <= len(values) else None
-        cells.append(
-            ResultCell(
-                task=config.task,
-                algorithm=config.algorithm,
-                metric=metric,
-                direction=info.direction,
-                summary=summarise(values, info.direction, keep),
-                study=name,
-            )
-        )
+        if any(v is not None for v in values):
+            cells.append(_cell(name, config, metric, values))
     return cells
 
 
-def _best_trial_cell(
-    name: str, config: StudyConfig, best: FrozenTrial, trials: Sequence[FrozenTrial]
+def _cell(
+    name: str,
+    config: StudyConfig,
+    metric: str,
+    values: Sequence[float | None],
+    seconds: float | None = None,
 ) -> ResultCell:
-    info = task_info(config.task)
+    """Mean ± std of ``values``, over the study's best ``keep_best`` when it has that many."""
+    direction = task_info(config.task).direction
+    keep = config.keep_best if config.keep_best and config.keep_best <= len(values) else None
     return ResultCell(
         task=config.task,
         algorithm=config.algorithm,
-        metric=info.metric,
-        direction=info.direction,
-        summary=summarise([best.value], info.direction, None),
-        seconds=_seconds(trials),
+        metric=metric,
+        direction=direction,
+        summary=summarise(values, direction, keep),
+        seconds=seconds,
         study=name,
     )
 

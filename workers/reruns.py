@@ -83,13 +83,3 @@ def rerun_config(
         data_dir=data_dir,
         energy_trace=energy_trace,
     )
-
-
-def seed_values(study: optuna.Study) -> list[tuple[int, float | None, str]]:
-    """(seed, value, run status) of each finished seed of a rerun study, by seed."""
-    rows = []
-    for t in study.get_trials(deepcopy=False):
-        if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED):
-            status = str(t.user_attrs.get(attrs.RUN_STATUS, t.state.name.lower()))
-            rows.append((int(t.user_attrs.get(attrs.SEED, t.number)), t.value, status))
-    return sorted(rows)

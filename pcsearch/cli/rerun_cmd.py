@@ -13,11 +13,11 @@ import sys
 
 import optuna
 
-from pcsearch.catalogue import task_info
 from pcsearch.cli.main import parse_assignments
 from pcsearch.errors import PCSearchError
 from workers import reruns, studies
-from workers.config import check_study_name
+from workers.config import StudyConfig, check_study_name
+from workers.report_data import seed_cells
 from workers.storage import DEFAULT_STORAGE, open_storage, storage_url
 
 PAPER_SEEDS, PAPER_KEEP = 7, 5
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from pcsearch.cli.search_cmd import run_locally
 
     code = run_locally(storage, url, study, config, args.jobs, seed=0)
-    print(summary_line(study, task, keep))
+    print(summary_line(study, config))
     return code
 
 
@@ -88,18 +88,15 @@ def _seeds(args: argparse.Namespace) -> list[int]:
     return seeds
 
 
-def summary_line(study: optuna.Study, task: str, keep: int) -> str:
-    from pcsearch.analysis.summary import summarise
-
-    info = task_info(task)
-    rows = reruns.seed_values(study)
-    values = [v for _, v, _ in rows]
+def summary_line(study: optuna.Study, config: StudyConfig) -> str:
+    """The seeds' summary, as ``pcsearch report`` makes its cell."""
     try:
-        s = summarise(values, info.direction, keep)
+        cell = seed_cells(study.study_name, config, study.get_trials(deepcopy=False))[0]
     except ValueError as error:
         return f"no summary: {error}"
+    s = cell.summary
     kept = f"best {s.n} of {s.total} seeds" if s.keep_best else f"all {s.n} seeds"
-    return f"{info.metric}: {s.mean:.4f} ± {s.std:.4f} ({kept}; population std)"
+    return f"{cell.metric}: {s.mean:.4f} ± {s.std:.4f} ({kept}; population std)"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
