@@ -98,10 +98,19 @@ def _password(url: str | None) -> str | None:
         return None
 
 
-def open_storage(url: str) -> ResilientStorage:
-    """The storage behind ``url``; bad input is a :class:`WorkerError` naming the fix."""
+def open_storage(url: str, must_exist: bool = False) -> ResilientStorage:
+    """The storage behind ``url``; bad input is a :class:`WorkerError` naming the fix.
+
+    A journal file is created when missing, unless ``must_exist`` (commands that only
+    read: a mistyped path must not become an empty storage that "has no studies").
+    """
     path = journal_path(url)
     if path is not None:
+        if must_exist and not path.is_file():
+            raise WorkerError(
+                f"no journal file at {str(path)!r}; run `pcsearch search` in this folder "
+                f"first, or pass --storage (a .journal file or postgresql+psycopg2://USER@HOST/DB)"
+            )
         return ResilientStorage(_open_journal(url, path), url)
     if not is_rdb(url):
         raise WorkerError(

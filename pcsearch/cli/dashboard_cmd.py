@@ -53,15 +53,9 @@ def _app(url: str) -> WSGIApplication:
     from optuna_dashboard import wsgi
 
     from workers.errors import WorkerError
-    from workers.storage import connection_problem, journal_path, open_storage, redact
+    from workers.storage import connection_problem, open_storage, redact
 
-    path = journal_path(url)
-    if path is not None and not path.is_file():
-        raise WorkerError(
-            f"no journal file at {str(path)!r}; run `pcsearch search` in this folder first, "
-            f"or pass --storage (a .journal file or postgresql+psycopg2://USER@HOST/DB)"
-        )
-    storage = open_storage(url).inner
+    storage = open_storage(url, must_exist=True).inner
     try:
         storage.get_all_studies()
     except Exception as error:

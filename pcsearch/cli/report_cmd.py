@@ -20,7 +20,8 @@ from workers.storage import DEFAULT_STORAGE, open_storage, storage_url
 
 def _collect(args: argparse.Namespace) -> ReportData:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = open_storage(storage_url(args.storage, default=DEFAULT_STORAGE))
+    url = storage_url(args.storage, default=DEFAULT_STORAGE)
+    storage = open_storage(url, must_exist=True)
     data = collect(storage, args.study or None)
     for line in data.skipped:
         print(f"left out: {line}", file=sys.stderr)

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= keep <= len(seeds):
         raise PCSearchError(f"--keep-best {keep} must be between 1 and the number of seeds")
     url = storage_url(args.storage, default=DEFAULT_STORAGE)
-    storage = open_storage(url)
+    storage = open_storage(url, must_exist=bool(args.study))  # --study reads it first
     overrides = parse_assignments(args.set)
     if args.epochs:
         overrides["epochs"] = args.epochs

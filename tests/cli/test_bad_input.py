@@ -98,3 +98,25 @@ def test_wrong_database_credentials_or_host(
         result = run_cli(*command, timeout=60)
         err = check_one_line(result, "cannot open storage", "check the host", *needles)
         assert "***" in err or "postgres@" not in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "--out", "r"],
+        ["compare"],
+        ["rerun", "--study", "moons"],
+    ],
+)
+def test_reading_commands_refuse_a_journal_that_is_not_there(run_cli, tmp_path: Path, command):
+    result = run_cli(*command, "--storage", "typo/s.journal")
+    check_one_line(result, "no journal file at", "typo/s.journal")
+    assert not (tmp_path / "typo").exists()  # a mistyped path is not created
+
+
+def test_reading_commands_name_a_wrong_password(run_cli, monkeypatch, postgres_url: str):
+    monkeypatch.setenv("PCSEARCH_CONNECT_TIMEOUT_SECONDS", "2")
+    url = f"postgresql+psycopg2://nobody:{PASSWORD}@127.0.0.1:5432/postgres"
+    for command in (["report", "--out", "r"], ["compare"], ["rerun", "--study", "s"]):
+        result = run_cli(*command, "--storage", url, timeout=60)
+        check_one_line(result, "cannot open storage", '"nobody"')
