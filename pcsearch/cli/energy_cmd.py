@@ -97,7 +97,12 @@ def run(args: argparse.Namespace) -> int:
     files.insert(0, ("energy-imbalance.png", "first hidden layer's energy over the output's"))
     with open(out / "energy-propagation.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["task", "state_lr", "seed", "status", "best_value", "imbalance", "..."])
+        header = ["task", "state_lr", "seed", "status", "best_value", "imbalance"]
+        layers = max(len(row) for row in rows) - len(header)
+        header += [f"energy_layer_{i + 1}" for i in range(layers)]
+        if layers:
+            header[-1] = "energy_output"  # the energies after T steps, output last
+        writer.writerow(header)
         writer.writerows(rows)
     files.append(("energy-propagation.csv", "every run: its best value, imbalance, energies"))
     index = ["# Energy propagation (the paper's Section 5)", ""]

@@ -25,7 +25,9 @@ def test_imbalance_grows_with_the_state_learning_rate(run_cli, tmp_path):
         assert min(matplotlib.image.imread(out / name).shape[:2]) > 200
         assert f"]({name})" in (out / "index.md").read_text()
     with open(out / "energy-propagation.csv") as handle:
-        rows = list(csv.reader(handle))[1:]
+        header, *rows = list(csv.reader(handle))
+    assert header[4:] == ["best_value", "imbalance", "energy_layer_1", "energy_layer_2",
+                          "energy_output"]  # fmt: skip
     assert len(rows) == 4
     ratio = {(float(r[1]), int(r[2])): float(r[5]) for r in rows}
     for seed in (0, 1):
