@@ -194,11 +194,14 @@ def test_killed_worker_trial_is_failed_and_replaced(
     search = launch(command)
 
     def compiling(trials: list[FrozenTrial]) -> FrozenTrial | None:
-        """A trial a worker has claimed but not yet reported on (its first epoch runs)."""
+        """A trial a worker has claimed and sampled but not yet reported on (its first epoch
+        runs). A trial claimed but not yet sampled has nothing to repeat: it is failed and a
+        fresh trial takes its place, with no retry to check."""
         for t in trials:
             if (
                 t.state == TrialState.RUNNING
                 and "worker" in t.user_attrs
+                and t.params
                 and "epoch_values" not in t.user_attrs
             ):
                 return t

@@ -158,6 +158,17 @@ def test_release_queues_the_parameters_again_with_clean_attributes(url: str) -> 
     assert again[0].params == claimed[0].params
 
 
+def test_a_trial_lost_before_sampling_is_failed_without_a_retry(url: str) -> None:
+    """Nothing was sampled, so there is nothing to repeat: the study's next claim samples
+    a fresh trial in its place."""
+    study = make_study(url, "s", n_trials=3, epochs=1)
+    bare = leased_trial(study, "gone:1")
+    number = study._storage.get_trial(bare).number
+    assert release(study, [bare], "lost", retry=True) == [number]
+    assert study._storage.get_trial(bare).state == TrialState.FAIL
+    assert study.get_trials(states=(TrialState.WAITING,)) == []
+
+
 def test_a_parameter_set_is_dropped_after_its_last_attempt(url: str) -> None:
     study = make_study(url, "s", n_trials=3, epochs=1)
     trial_id = None
