@@ -1,8 +1,14 @@
 """Epoch wall time: pcsearch PC, pcsearch BP and pcx 0.6.3 PC (the paper's own library).
 
-Two settings: (a) the paper's MNIST setting (784-128-128-128-10, gelu, batch 128, T=8,
-PC-SE), where compute dominates, and (b) scikit-learn digits (64-64-64-10, batch 32, T=8),
-where per-batch overhead dominates. Every measured run is its own subprocess, so peak
+Three settings: (a) the paper's MNIST setting (784-128-128-128-10, gelu, batch 128, T=8,
+PC-SE), where compute dominates, (b) scikit-learn digits (64-64-64-10, batch 32, T=8),
+where per-batch overhead dominates, and (c), run only when asked for (``--settings c``), VGG-5
+of Table 5 on CIFAR-10-shaped synthetic data (PC-CE and BP-CE with the paper's VGG-5
+CIFAR-10 values, T=8, the paper's crop and flip; batch 16 and 2 batches an epoch unless
+``--batch-c``/``--batches-c`` say otherwise, so that two CPU cores get through it); the peer
+trains the same VGG-5 built from pcx's own layers on the very same synthetic arrays. Where
+the paper's Table 4 has a figure for a setting (on its GPU, an A100, not this machine) it
+is printed beside ours, per batch. Every measured run is its own subprocess, so peak
 memory is per run and no run inherits another's compiled programs; each pcsearch run gets
 a fresh persistent compilation cache, so its first epoch honestly includes compilation.
 pcx runs under the peer's interpreter (``--peer-python``) via ``benchmarks/pcx_peer.py``.
@@ -14,6 +20,8 @@ Usage::
 
     .venv/bin/python benchmarks/epoch_time.py --peer-python /path/to/pcx-venv/bin/python
     .venv/bin/python benchmarks/epoch_time.py --quick --settings b
+    .venv/bin/python benchmarks/epoch_time.py --settings c [--batch-c 128 --batches-c 4]
+    .venv/bin/python benchmarks/epoch_time.py --quick --settings c   # tiny VGG-5 smoke run
 """
 
 from __future__ import annotations
@@ -63,26 +71,53 @@ class Setting:
     hidden_width: int
     hidden_layers: int
     batch_size: int
-    T: int
+    T: int | None
+    """None: the paper's value for the task and algorithm (pcsearch resolves it)."""
     epochs: int
     targets: dict[str, float] = field(default_factory=dict)
     """Issue targets: minimum pcx/pcsearch speed-up, maximum PC/BP ratio."""
+    model: str = "mlp"
+    algorithms: tuple[str, str] = ("pc-se", "bp-se")
+    """pcsearch's (PC, BP) algorithms; the peer trains the PC one's output energy."""
+    synthetic: bool = False
+    """Random data of the dataset's shapes (pcsearch's ``synthetic=True``), no files."""
+    max_batches: int | None = None
+    """Batches per epoch (and of the test set); None: the whole data set."""
+    paper: str | None = None
+    """The row of the paper's Table 4 (``PAPER_TABLE4``) this setting is closest to."""
+
+    @property
+    def pc_algorithm(self) -> str:
+        return self.algorithms[0]
 
     def overrides(self, algorithm: str) -> dict[str, Any]:
         """pcsearch overrides; everything else comes from the task's paper defaults."""
-        values: dict[str, Any] = {
-            "batch_size": self.batch_size,
-            "epochs": self.epochs,
-            "hidden_width": self.hidden_width,
-            "hidden_layers": self.hidden_layers,
-            "activation": "gelu",
-        }
-        if algorithm.startswith("pc"):
+        values: dict[str, Any] = {"batch_size": self.batch_size, "epochs": self.epochs}
+        if self.model == "mlp":
+            values |= {
+                "hidden_width": self.hidden_width,
+                "hidden_layers": self.hidden_layers,
+                "activation": "gelu",
+            }
+        if algorithm.startswith("pc") and self.T is not None:
             values["T"] = self.T
         return values
 
 
-def make_settings(epochs_a: int, epochs_b: int) -> dict[str, Setting]:
+C_TIMING = {"batch_size": 16, "batches": 2}
+"""Setting (c)'s defaults: small enough for two CPU cores (a VGG-5 PC batch of 16 is about
+130 GFLOP); ``--batch-c 128`` is the paper's batch size, for a bigger machine."""
+C_QUICK = {"batch_size": 4, "batches": 2}
+"""Setting (c) under ``--quick``: a smoke run, not a measurement."""
+
+
+def make_settings(
+    epochs_a: int,
+    epochs_b: int,
+    epochs_c: int = 3,
+    batch_c: int = C_TIMING["batch_size"],
+    batches_c: int = C_TIMING["batches"],
+) -> dict[str, Setting]:
     return {
         "a": Setting(
             "a",
@@ -95,6 +130,7 @@ def make_settings(epochs_a: int, epochs_b: int) -> dict[str, Setting]:
             8,
             epochs_a,
             {"speedup": 1.3, "pc_bp": 4.0},
+            paper="MLP",
         ),
         "b": Setting(
             "b",
@@ -107,6 +143,23 @@ def make_settings(epochs_a: int, epochs_b: int) -> dict[str, Setting]:
             8,
             epochs_b,
             {"speedup": 3.0},
+        ),
+        "c": Setting(
+            "c",
+            f"(c) VGG-5, CIFAR-10-shaped synthetic data, batch {batch_c}, {batches_c} batches "
+            "an epoch, T=8, PC-CE (the paper's VGG-5 CIFAR-10 values), crop+flip",
+            "vgg5-cifar10",
+            "cifar10",
+            0,
+            0,
+            batch_c,
+            None,
+            epochs_c,
+            model="vgg5",
+            algorithms=("pc-ce", "bp-ce"),
+            synthetic=True,
+            max_batches=batches_c,
+            paper="VGG-5",
         ),
     }
 
@@ -129,7 +182,13 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     runs = []
     for overrides in spec["runs"]:
         result = train(
-            spec["task"], spec["algorithm"], overrides, seed=spec["seed"], data_dir=spec["data_dir"]
+            spec["task"],
+            spec["algorithm"],
+            overrides,
+            seed=spec["seed"],
+            data_dir=spec["data_dir"],
+            synthetic=bool(spec.get("synthetic")),
+            max_batches=spec.get("max_batches"),
         )
         runs.append(
             {
@@ -227,6 +286,8 @@ def run_pcsearch(
     timeout: float,
     python: Path | None = None,
     bundled_npz: Path | None = None,
+    synthetic: bool = False,
+    max_batches: int | None = None,
 ) -> tuple[dict, float]:
     """pcsearch runs in a child; ``python`` other than ours runs this checkout's pcsearch."""
     spec = {
@@ -236,6 +297,8 @@ def run_pcsearch(
         "data_dir": str(data_dir),
         "seed": seed,
         "bundled_npz": None if bundled_npz is None else str(bundled_npz),
+        "synthetic": synthetic,
+        "max_batches": max_batches,
     }
     interpreter = sys.executable if python is None else str(python)
     command = [interpreter, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
@@ -262,6 +325,8 @@ def measure_pcsearch(
         timeout,
         python,
         bundled_npz,
+        setting.synthetic,
+        setting.max_batches,
     )
     run = record["runs"][0]
     return Measured(run["epoch_seconds"], run["accuracy"], record["peak_rss_mb"], seconds, record)
@@ -269,18 +334,35 @@ def measure_pcsearch(
 
 def peer_args(setting: Setting, params: dict[str, Any], data: list[str]) -> list[str]:
     """Peer flags from pcsearch's resolved hyperparameters, so both sides train the same."""
+    from pcsearch.catalogue import algorithm_info, task_info
+
+    if setting.model == "mlp":
+        structure = [
+            "--hidden-width",
+            str(setting.hidden_width),
+            "--hidden-layers",
+            str(setting.hidden_layers),
+        ]
+    else:
+        structure = ["--model", setting.model]
+    augmentation = task_info(setting.task).augmentation
+    if augmentation.crop is not None or augmentation.padding not in (0, 4):
+        raise RunFailed(f"the peer has no augmentation like {setting.task}'s {augmentation}")
+    if augmentation.padding and augmentation.flip:
+        structure.append("--augment")
+    elif augmentation.padding or augmentation.flip:
+        raise RunFailed(f"the peer augments with crop and flip together, not {augmentation}")
     return [
         *data,
-        "--hidden-width",
-        str(setting.hidden_width),
-        "--hidden-layers",
-        str(setting.hidden_layers),
+        *structure,
+        "--energy",
+        algorithm_info(setting.pc_algorithm).output_loss,
         "--activation",
         str(params["activation"]),
         "--batch-size",
         str(setting.batch_size),
         "--T",
-        str(setting.T),
+        str(params["T"]),
         "--state-lr",
         repr(params["state_lr"]),
         "--state-momentum",
@@ -299,7 +381,7 @@ def measure_peer(
 ) -> Measured:
     from pcsearch.params import resolve
 
-    params = resolve(setting.task, "pc-se", setting.overrides("pc-se"))
+    params = resolve(setting.task, setting.pc_algorithm, setting.overrides(setting.pc_algorithm))
     command = [str(peer_python), str(PEER_SCRIPT), *peer_args(setting, params, data)]
     record, seconds = run_child(command + ["--seed", str(seed)], child_env(None), timeout)
     return Measured(
@@ -473,7 +555,10 @@ def run_setting(
         return
     peer_data = ["--data-dir", str(data_dir)]
     npz = None
-    if setting.dataset == "digits":
+    if setting.synthetic:
+        # The peer trains on the very arrays pcsearch makes; the same-JAX run makes its own.
+        peer_data = ["--npz", str(write_synthetic_npz(scratch, setting))]
+    elif setting.dataset == "digits":
         has_sklearn = peer_info is not None and peer_info.get("sklearn")
         npz = None if has_sklearn else write_digits_npz(scratch)
         peer_data = ["--dataset", "digits"] if npz is None else ["--npz", str(npz)]
@@ -495,10 +580,17 @@ def run_setting(
                     m = measure_peer(peer_python, setting, peer_data, args.seed, args.timeout)
                 elif runner == SAME_JAX:
                     m = measure_pcsearch(
-                        setting, "pc-se", data_dir, cache, args.seed, args.timeout, peer_python, npz
+                        setting,
+                        setting.pc_algorithm,
+                        data_dir,
+                        cache,
+                        args.seed,
+                        args.timeout,
+                        peer_python,
+                        npz,
                     )
                 else:
-                    algorithm = "pc-se" if runner == PC else "bp-se"
+                    algorithm = setting.algorithms[0] if runner == PC else setting.algorithms[1]
                     m = measure_pcsearch(
                         setting, algorithm, data_dir, cache, args.seed, args.timeout
                     )
@@ -526,6 +618,77 @@ def run_setting(
             f"jax {peer_info.get('jax')} like pcx; it separates design from JAX version)"
         )
     print(format_ratios(setting, rows))
+    paper = format_paper(setting, rows)
+    if paper:
+        print(paper)
+
+
+def batches_per_epoch(setting: Setting) -> int | None:
+    """Training batches in one of the setting's epochs, where known without loading data."""
+    from benchmarks.gpu_table import TRAIN_SIZES
+
+    if setting.max_batches is not None:
+        return setting.max_batches
+    size = TRAIN_SIZES.get(setting.dataset)
+    return None if size is None else size // setting.batch_size
+
+
+def format_paper(setting: Setting, rows: dict[str, Row]) -> str:
+    """The paper's Table 4 figure beside ours, per batch (the epochs differ in length)."""
+    if setting.paper is None:
+        return ""
+    from benchmarks.gpu_table import PAPER_BATCH, PAPER_GPU, PAPER_TABLE4
+
+    paper = PAPER_TABLE4[setting.paper]
+    batches = batches_per_epoch(setting)
+    lines = [
+        f"paper, Table 4 ({paper.label}: pcx, PC-SE/BP-SE, batch {PAPER_BATCH}, "
+        f"{paper.batches} batches an epoch, on an {PAPER_GPU} GPU, not this machine):"
+    ]
+    for runner, kind in ((PC, "PC"), (BP, "BP")):
+        row = rows.get(runner)
+        ours = None if row is None or row.note or batches is None else row.steady
+        per_batch = None if ours is None else 1000 * ours / batches
+        lines.append(
+            f"  {kind}: paper {paper.seconds(kind):.2f} s/epoch = "
+            f"{1000 * paper.seconds(kind) / paper.batches:.2f} ms/batch; "
+            f"{runner} here {_num(per_batch, '.2f')} ms/batch at batch {setting.batch_size}"
+        )
+    pc, bp = rows.get(PC), rows.get(BP)
+    ours = None
+    if pc is not None and bp is not None and not pc.note and not bp.note:
+        ours = ratio(pc.steady, bp.steady)
+    lines.append(
+        f"  PC/BP: paper {paper.pc / paper.bp:.2f}, here {_num(ours, '.2f')} "
+        f"(paper, Song's library/pcx PC: {paper.pc_song / paper.pc:.2f})"
+    )
+    return "\n".join(lines)
+
+
+def write_synthetic_npz(scratch: Path, setting: Setting) -> Path:
+    """pcsearch's synthetic arrays for the setting (cut to its batches), for the peer."""
+    import numpy as np
+
+    from pcsearch.catalogue import task_info
+    from pcsearch.training.device_data import device_data
+
+    d = device_data(
+        setting.dataset,
+        None,
+        synthetic=True,
+        batch_size=setting.batch_size,
+        max_batches=setting.max_batches,
+        test_crop=task_info(setting.task).augmentation.crop,
+    )
+    path = scratch / f"synthetic-{setting.key}.npz"
+    np.savez(
+        path,
+        x_train=np.asarray(d.x_train),
+        y_train=np.asarray(d.y_train).argmax(axis=1),
+        x_test=np.asarray(d.x_test),
+        y_test=np.asarray(d.labels_test),
+    )
+    return path
 
 
 def write_digits_npz(scratch: Path) -> Path:
@@ -619,12 +782,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--settings",
         default="a,b,reuse",
-        help="comma-separated subset of a, b, reuse (the compile-reuse check); default all",
+        help="comma-separated subset of a, b, c, reuse (the compile-reuse check); default "
+        "a,b,reuse ((c), VGG-5, takes long on a CPU)",
     )
     parser.add_argument("--epochs-a", type=int, default=3, help="epochs in setting (a)")
     parser.add_argument("--epochs-b", type=int, default=5, help="epochs in setting (b)")
+    parser.add_argument("--epochs-c", type=int, default=3, help="epochs in setting (c)")
+    parser.add_argument(
+        "--batch-c", type=int, default=C_TIMING["batch_size"], help="batch size in setting (c)"
+    )
+    parser.add_argument(
+        "--batches-c",
+        type=int,
+        default=C_TIMING["batches"],
+        help="batches an epoch in setting (c) (synthetic data has 4096 examples)",
+    )
     parser.add_argument("--repeats", type=int, default=1, help="interleaved runs per runner")
-    parser.add_argument("--quick", action="store_true", help="2 epochs each, for smoke tests")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"2 epochs each, setting (c) at batch {C_QUICK['batch_size']} with "
+        f"{C_QUICK['batches']} batches an epoch: for smoke tests",
+    )
     parser.add_argument(
         "--data-dir",
         default=default_data_dir(),
@@ -652,13 +831,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.epochs_a, args.epochs_b = 2, 2
+        args.epochs_a, args.epochs_b, args.epochs_c = 2, 2, 2
+        args.batch_c, args.batches_c = C_QUICK["batch_size"], C_QUICK["batches"]
     args.settings = [s.strip() for s in args.settings.split(",") if s.strip()]
-    unknown = set(args.settings) - {"a", "b", "reuse"}
+    unknown = set(args.settings) - {"a", "b", "c", "reuse"}
     if unknown:
-        parser.error(f"unknown settings {sorted(unknown)}; choose from a, b, reuse")
-    if min(args.epochs_a, args.epochs_b) < 1 or args.repeats < 1:
+        parser.error(f"unknown settings {sorted(unknown)}; choose from a, b, c, reuse")
+    if min(args.epochs_a, args.epochs_b, args.epochs_c) < 1 or args.repeats < 1:
         parser.error("epochs and repeats must be at least 1")
+    if min(args.batch_c, args.batches_c) < 1:
+        parser.error("--batch-c and --batches-c must be at least 1")
     return args
 
 
@@ -675,16 +857,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"peer unavailable: could not create {DEFAULT_PEER_VENV}: {err}")
             peer_python = None
     peer_info = None
-    if peer_python is not None and ({"a", "b"} & set(args.settings)):
+    if peer_python is not None and ({"a", "b", "c"} & set(args.settings)):
         peer_info, reason = check_peer(peer_python)
         if peer_info is None:
             print(f"peer unavailable: {reason}")
             peer_python = None
     print("\n".join(machine_lines(peer_info)))
-    settings = make_settings(args.epochs_a, args.epochs_b)
+    settings = make_settings(
+        args.epochs_a, args.epochs_b, args.epochs_c, args.batch_c, args.batches_c
+    )
     with tempfile.TemporaryDirectory(prefix="pcsearch-epoch-time-") as tmp:
         cache_root, scratch = Path(tmp) / "caches", Path(tmp)
-        for key in ("a", "b"):
+        for key in ("a", "b", "c"):
             if key in args.settings:
                 run_setting(settings[key], args, peer_python, peer_info, cache_root, scratch)
         if "reuse" in args.settings:

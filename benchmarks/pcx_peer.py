@@ -1,4 +1,4 @@
-"""The peer in ``epoch_time.py``: the same PC-SE network trained the idiomatic pcx 0.6.3 way.
+"""The peer in ``epoch_time.py``: the same PC network trained the idiomatic pcx 0.6.3 way.
 
 Runs under the peer's own interpreter (a virtualenv with pcx 0.6.3), so it imports only
 pcx, JAX, Equinox, Optax and NumPy, never pcsearch. pcx's idiom is one jitted call per
@@ -10,6 +10,15 @@ post-activation act(W h_{l-1} + b), the output vode is linear, squared-error ene
 output vode clamped to the one-hot label, forward initialisation, per-example state
 gradients (energy summed over the batch), weight gradients averaged over the batch, SGD
 with momentum on the states, AdamW on the weights with the paper's warmup-cosine schedule.
+
+``--model vgg5`` builds Table 5's VGG-5 from pcx's own layers (``pcx.nn.Conv2d``,
+``pcx.nn.MaxPool2d``, ``pcx.nn.Linear``): a vode after every conv -> activation -> 2x2 pool
+block and a linear head on the flattened last block, as pcsearch's ``VGG`` has it.
+``--energy ce`` makes the output energy cross-entropy (pcx's ``ce_energy``: PC-CE), and
+``--augment`` applies the paper's CIFAR augmentation (zero-pad 4, random 32x32 crop,
+left-right flip with probability 1/2) to each batch on the device, in its own jitted call,
+as pcsearch does on the device (pcx's examples use torch loader workers instead, which
+this peer has not got). Images come as ``--npz`` arrays of shape [N, C, H, W].
 
 Prints one line ``RESULT {json}`` with per-epoch seconds, test accuracy and peak RSS.
 """
@@ -93,9 +102,44 @@ def activation(name: str) -> Callable:
         "relu": jax.nn.relu,
         "leaky_relu": jax.nn.leaky_relu,
         "tanh": jax.numpy.tanh,
+        "hard_tanh": jax.nn.hard_tanh,
         "silu": jax.nn.silu,
     }
     return table[name]
+
+
+VGG5_BLOCKS = ((128, 1), (256, 1), (512, 1), (512, 0))
+"""Table 5's VGG-5: (channels, padding) of each 3x3, stride-1 conv; a 2x2 pool after each."""
+
+
+def vgg5_feature_size(height: int) -> int:
+    """Side of the last block's output for a square input of side ``height``."""
+    for _, padding in VGG5_BLOCKS:
+        height = (height + 2 * padding - 2) // 2
+    return height
+
+
+def make_augment(padding: int = 4) -> Callable:
+    """A jitted batch augmentation: zero-pad, random crop back to size, random flip."""
+    import jax
+    import jax.numpy as jnp
+
+    @jax.jit
+    def augment(key, images):
+        b, c, h, w = images.shape
+        crop_key, flip_key = jax.random.split(key)
+        pad = ((0, 0), (0, 0), (padding, padding), (padding, padding))
+        padded = jnp.pad(images, pad)
+        offsets = jax.random.randint(crop_key, (b, 2), 0, 2 * padding + 1)
+
+        def crop(image, offset):
+            return jax.lax.dynamic_slice(image, (0, offset[0], offset[1]), (c, h, w))
+
+        cropped = jax.vmap(crop)(padded, offsets)
+        flip = jax.random.bernoulli(flip_key, 0.5, (b,))
+        return jnp.where(flip[:, None, None, None], cropped[..., ::-1], cropped)
+
+    return augment
 
 
 def weight_schedule(lr: float, total_updates: int) -> Callable:
@@ -131,25 +175,49 @@ def run(args: argparse.Namespace) -> dict:
         x_train, y_train, x_test, y_test = load_mnist(Path(args.data_dir))
     classes = int(max(y_train.max(), y_test.max())) + 1
     y_train_1h = np.eye(classes, dtype=np.float32)[y_train]
-    sizes = [x_train.shape[1]] + [args.hidden_width] * args.hidden_layers + [classes]
+    example_shape = tuple(x_train.shape[1:])
     act = activation(args.activation)
+    output_energy = pxc.ce_energy if args.energy == "ce" else pxc.se_energy
     pcx.RKG.seed(args.seed)
 
     class Net(pxc.EnergyModule):
         """One vode per predicted layer; hidden vodes hold post-activations, the output is
-        linear."""
+        linear (logits under PC-CE)."""
 
         def __init__(self) -> None:
             super().__init__()
             self.act = pcx.static(act)
-            self.layers = [pxnn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
-            self.vodes = [pxc.Vode() for _ in sizes[1:]]
+            if args.model == "vgg5":
+                if len(example_shape) != 3:
+                    raise SystemExit(f"vgg5 needs [N, C, H, W] images, got {x_train.shape}")
+                ins = (example_shape[0], *(c for c, _ in VGG5_BLOCKS[:-1]))
+                self.convs = [
+                    pxnn.Conv2d(i, c, kernel_size=(3, 3), stride=(1, 1), padding=(p, p))
+                    for i, (c, p) in zip(ins, VGG5_BLOCKS, strict=True)
+                ]
+                self.pool = pxnn.MaxPool2d(kernel_size=2, stride=2)
+                side = vgg5_feature_size(example_shape[1])
+                self.layers = [pxnn.Linear(VGG5_BLOCKS[-1][0] * side * side, classes)]
+            else:
+                sizes = [int(np.prod(example_shape))]
+                sizes += [args.hidden_width] * args.hidden_layers + [classes]
+                self.convs = []
+                self.layers = [
+                    pxnn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:], strict=True)
+                ]
+            depth = len(self.convs) + len(self.layers)
+            self.vodes = [pxc.Vode() for _ in range(depth - 1)]
+            self.vodes.append(pxc.Vode(energy_fn=output_energy))
             self.vodes[-1].h.frozen = True  # the output is clamped to the label
 
         def __call__(self, x: jax.Array, y: jax.Array | None = None) -> jax.Array:
             h = x
+            for conv, vode in zip(self.convs, self.vodes, strict=False):
+                h = vode(self.pool(self.act(conv(h))))
+            h = h.reshape(-1)
+            dense_vodes = self.vodes[len(self.convs) :]
             last = len(self.layers) - 1
-            for index, (layer, vode) in enumerate(zip(self.layers, self.vodes, strict=True)):
+            for index, (layer, vode) in enumerate(zip(self.layers, dense_vodes, strict=True)):
                 h = vode(layer(h) if index == last else self.act(layer(h)))
             if y is not None:
                 self.vodes[-1].set("h", y)
@@ -201,7 +269,7 @@ def run(args: argparse.Namespace) -> dict:
     batch = args.batch_size
     # Give the vodes their batch shape before the optimisers see the model, as pcx expects.
     with pxu.step(model, pxc.STATUS.INIT, clear_params=pxc.VodeParam.Cache):
-        forward(jnp.zeros((batch, sizes[0])), None, model=model)
+        forward(jnp.zeros((batch, *example_shape)), None, model=model)
     batches = len(x_train) // batch
     total = args.epochs * batches
     optim_h = pxu.Optim(lambda: optax.sgd(args.state_lr, momentum=args.state_momentum))
@@ -217,12 +285,15 @@ def run(args: argparse.Namespace) -> dict:
             xb = x_test[start : start + batch]
             valid = len(xb)
             if valid < batch:
-                xb = np.concatenate([xb, np.zeros((batch - valid, xb.shape[1]), np.float32)])
+                pad = np.zeros((batch - valid, *xb.shape[1:]), np.float32)
+                xb = np.concatenate([xb, pad])
             predicted = np.asarray(predict_batch(xb, model=model))[:valid]
             correct += int(np.sum(predicted == y_test[start : start + valid]))
         return correct / len(x_test)
 
     rng = np.random.default_rng(args.seed)
+    augment = make_augment() if args.augment else None
+    augment_key = jax.random.PRNGKey(args.seed)
     seconds: list[float] = []
     accuracies: list[float] = []
     energies: list[float] = []
@@ -231,9 +302,13 @@ def run(args: argparse.Namespace) -> dict:
         order = rng.permutation(len(x_train))[: batches * batch].reshape(batches, batch)
         e = None
         for index in order:
+            xb = x_train[index]
+            if augment is not None:
+                augment_key, key = jax.random.split(augment_key)
+                xb = augment(key, xb)
             e = train_on_batch(
                 args.T,
-                x_train[index],
+                xb,
                 y_train_1h[index],
                 model=model,
                 optim_w=optim_w,
@@ -246,6 +321,9 @@ def run(args: argparse.Namespace) -> dict:
     device = jax.devices()[0]
     return {
         "runner": "pcx PC",
+        "model": args.model,
+        "energy": args.energy,
+        "batches_per_epoch": batches,
         "epoch_seconds": seconds,
         "accuracy": accuracies,
         "final_energy": energies,
@@ -276,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", choices=("mnist", "digits"), default="mnist")
     parser.add_argument("--data-dir", help="folder holding mnist/ (gzip IDX files)")
     parser.add_argument("--npz", help="x_train, y_train, x_test, y_test; overrides --dataset")
+    parser.add_argument("--model", choices=("mlp", "vgg5"), default="mlp")
+    parser.add_argument("--energy", choices=("se", "ce"), default="se", help="output energy")
+    parser.add_argument("--augment", action="store_true", help="CIFAR crop+flip, on device")
     parser.add_argument("--hidden-width", type=int, default=128)
     parser.add_argument("--hidden-layers", type=int, default=3)
     parser.add_argument("--activation", default="gelu")

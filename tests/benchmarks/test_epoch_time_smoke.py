@@ -72,6 +72,64 @@ def test_targets_are_checked_in_the_right_direction() -> None:
     assert "2.00  (target <= 4: met)" in text
 
 
+def test_setting_c_is_vgg5_pc_ce_and_the_peer_gets_the_same_network() -> None:
+    setting = epoch_time.make_settings(2, 2, 3, 16, 2)["c"]
+    assert (setting.task, setting.model, setting.algorithms) == (
+        "vgg5-cifar10",
+        "vgg5",
+        ("pc-ce", "bp-ce"),
+    )
+    assert setting.synthetic and setting.max_batches == 2
+    overrides = setting.overrides("pc-ce")
+    assert overrides == {"batch_size": 16, "epochs": 3}  # T and the rest: the paper's values
+    from pcsearch.params import resolve
+
+    params = resolve(setting.task, "pc-ce", overrides)
+    args = epoch_time.peer_args(setting, params, ["--npz", "x.npz"])
+    flag = lambda name: args[args.index(name) + 1]
+    assert flag("--model") == "vgg5" and flag("--energy") == "ce" and "--augment" in args
+    assert flag("--T") == str(params["T"]) == "8"
+    assert flag("--batch-size") == "16" and flag("--activation") == params["activation"]
+    assert "--hidden-width" not in args
+
+
+def test_mlp_settings_keep_their_peer_flags() -> None:
+    setting = epoch_time.make_settings(3, 5)["a"]
+    from pcsearch.params import resolve
+
+    params = resolve(setting.task, "pc-se", setting.overrides("pc-se"))
+    args = epoch_time.peer_args(setting, params, ["--data-dir", "d"])
+    assert args[:6] == ["--data-dir", "d", "--hidden-width", "128", "--hidden-layers", "3"]
+    assert "--model" not in args and "--augment" not in args
+    assert args[args.index("--energy") + 1] == "se" and args[args.index("--T") + 1] == "8"
+
+
+def test_paper_figures_are_printed_per_batch_beside_ours() -> None:
+    setting = epoch_time.make_settings(2, 2, 3, 16, 2)["c"]
+    rows = {
+        "pcsearch PC": epoch_time.summarise("pcsearch PC", [_measured([9.0, 2.0, 2.0], 0.1)]),
+        "pcsearch BP": epoch_time.summarise("pcsearch BP", [_measured([4.0, 1.0, 1.0], 0.1)]),
+    }
+    text = epoch_time.format_paper(setting, rows)
+    assert "VGG-5 - CIFAR-100" in text and "NVIDIA A100 GPU, not this machine" in text
+    assert "PC: paper 5.33 s/epoch = 13.67 ms/batch" in text
+    assert "pcsearch PC here 1000.00 ms/batch at batch 16" in text  # 2 s / 2 batches
+    assert "PC/BP: paper 3.31, here 2.00" in text
+    assert epoch_time.format_paper(epoch_time.make_settings(2, 2)["b"], rows) == ""
+
+
+def test_peer_vgg5_and_augmentation() -> None:
+    import jax
+    import jax.numpy as jnp
+
+    assert pcx_peer.vgg5_feature_size(32) == 1  # 32 -> 16 -> 8 -> 4 -> (4 - 2) // 2
+    images = jnp.arange(2 * 3 * 8 * 8, dtype=jnp.float32).reshape(2, 3, 8, 8) + 1.0
+    out = pcx_peer.make_augment()(jax.random.PRNGKey(0), images)
+    assert out.shape == images.shape
+    for i in range(2):  # every pixel is zero padding or a pixel of its own image
+        assert set(np.unique(out[i]).tolist()) <= set(np.unique(images[i]).tolist()) | {0.0}
+
+
 def test_peer_digits_split_is_pcsearchs() -> None:
     ours = load_dataset("digits")
     x_train, y_train, x_test, y_test = pcx_peer.load_digits_split()
