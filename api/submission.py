@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from api.errors import ApiError
 from api.schemas import StudyCreate
-from pcsearch.catalogue import algorithm_info, task_info
+from pcsearch.catalogue import algorithm_info, check_supported, task_info
 from pcsearch.errors import PCSearchError
 from pcsearch.params import resolve
 from search_spaces import SearchSpace, default_space, get_space
@@ -67,6 +67,9 @@ def build_config(body: StudyCreate) -> StudyConfig:
         check("name", body.name, lambda: check_study_name(body.name))
     task_ok, _ = check("task", body.task, lambda: task_info(body.task))
     algorithm_ok, _ = check("algorithm", body.algorithm, lambda: algorithm_info(body.algorithm))
+    if task_ok and algorithm_ok:  # e.g. mcpc samples: it cannot train a classifier
+        check_pair = lambda: check_supported(body.task, body.algorithm)
+        algorithm_ok, _ = check("algorithm", body.algorithm, check_pair)
     pair_ok = task_ok and algorithm_ok
     space = _space(body, pair_ok, check)
     sampler = body.sampler

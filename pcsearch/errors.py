@@ -22,3 +22,7 @@ class DataUnavailableError(PCSearchError):
 
 class DataFormatError(PCSearchError):
     """A data file exists but is truncated or not in the expected format."""
+
+
+class UnsupportedError(PCSearchError, ValueError):
+    """A valid name used where it does not apply (an algorithm a task's mode cannot run)."""

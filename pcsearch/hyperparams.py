@@ -14,16 +14,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-TRACED_NAMES = (
-    "state_lr",
-    "state_momentum",
-    "weight_lr",
-    "weight_decay",
-    "weight_momentum",
-    "beta",
-    "beta_increment",
-    "init_std",
-)
+from pcsearch.catalogue import HYPERPARAMETERS
+
+TRACED_NAMES: tuple[str, ...] = tuple(n for n, h in HYPERPARAMETERS.items() if h.traced)
+"""From the catalogue, the one list of what is traced (workers batch trials by it too)."""
 
 
 class TracedHyperparameters(eqx.Module):
@@ -35,6 +29,8 @@ class TracedHyperparameters(eqx.Module):
     beta: jax.Array
     beta_increment: jax.Array
     init_std: jax.Array
+    h_var: jax.Array
+    input_var: jax.Array
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> TracedHyperparameters:
@@ -46,3 +42,11 @@ class TracedHyperparameters(eqx.Module):
         """K trials' values along a leading axis, for batched training."""
         members = [cls.from_params(p) for p in params]
         return jax.tree.map(lambda *xs: jnp.stack(xs), *members)
+
+
+_FIELDS = tuple(TracedHyperparameters.__dataclass_fields__)
+if set(_FIELDS) != set(TRACED_NAMES):
+    raise ImportError(
+        f"TracedHyperparameters has fields {sorted(_FIELDS)} but the catalogue traces "
+        f"{sorted(TRACED_NAMES)}: add or remove fields so that they agree"
+    )

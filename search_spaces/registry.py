@@ -65,7 +65,8 @@ def get_space(name: str) -> SearchSpace:
 def default_space(task: str, algorithm: str) -> SearchSpace:
     """The space a study of (task, algorithm) uses when none is named: the discriminative
     space of the algorithm's family, in its ``small`` variant for the bundled toy tasks;
-    failing that (a task those do not list), the first Bayesian space that lists both."""
+    failing that (a task those do not list), the first Bayesian space that lists both, then
+    the newest version of the first grid that does (associative memory: Appendix C.3)."""
     if task not in TASKS:
         raise SearchSpaceError(f"unknown task {task!r}; choose from: {', '.join(TASKS)}")
     info = ALGORITHMS.get(algorithm)
@@ -76,8 +77,11 @@ def default_space(task: str, algorithm: str) -> SearchSpace:
             f"implemented; choose one of: {available}"
         )
     prefix = "discriminative-small" if task in SMALL_TASKS else "discriminative"
-    preferred = get_space(f"{prefix}-{info.family}")
-    candidates = [preferred] + [s for s in list_spaces() if s.kind == "bayesian"]
+    preferred = f"{prefix}-{info.family}"  # none for MCPC: its space is Bayesian (Table 10)
+    named = [get_space(preferred)] if any(s.name == preferred for s in list_spaces()) else []
+    candidates = named + [s for s in list_spaces() if s.kind == "bayesian"]
+    candidates += [get_space(n) for n in dict.fromkeys(s.name for s in list_spaces()
+                                                      if s.kind == "grid")]  # fmt: skip
     for space in candidates:
         if space.matches_task(task) and algorithm in space.algorithms:
             space.check_for(task, algorithm)

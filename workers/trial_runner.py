@@ -76,7 +76,8 @@ class TrialRecorder:
                     attrs.EPOCH_SECONDS: self.seconds,
                 },
             )
-            self.trial.report(record.value, step=record.epoch)
+            if record.value is not None:  # None: an epoch the task's mode does not score
+                self.trial.report(record.value, step=record.epoch)
         except (UpdateFinishedTrialError, KeyError):
             return True  # finished by someone else, or deleted with its study
         return self.trial.should_prune()

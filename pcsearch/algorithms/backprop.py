@@ -1,4 +1,8 @@
-"""Backprop baselines (BP-SE, BP-CE) on the same models and data pipeline as PC."""
+"""Backprop baselines (BP-SE, BP-CE) on the same models and data pipeline as PC.
+
+In generative tasks the baseline is an autoencoder (``AUTOENCODER`` clamping: the data is
+both the input and the target of an encoder-decoder model).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import jax.numpy as jnp
 import optax
 
 from pcsearch.algorithms.base import Algorithm, StepInput, apply_weight_gradient
+from pcsearch.algorithms.clamping import DISCRIMINATIVE, Clamping
 from pcsearch.energy import OutputLoss
 from pcsearch.hyperparams import TracedHyperparameters
 from pcsearch.models.base import PCModel
@@ -15,10 +20,16 @@ from pcsearch.models.base import PCModel
 
 class Backprop(Algorithm):
     output_loss: OutputLoss = eqx.field(static=True)
+    clamping: Clamping = eqx.field(static=True, default=DISCRIMINATIVE)
 
     def loss(self, model: PCModel, x: jax.Array, y: jax.Array) -> jax.Array:
-        """Mean over the batch of the per-example loss."""
-        return jnp.mean(jax.vmap(lambda xi, yi: self.output_loss(model(xi), yi))(x, y))
+        """Mean over the batch of the per-example loss of the output against the target."""
+
+        def per_example(xi: jax.Array, yi: jax.Array) -> jax.Array:
+            out = model(xi)
+            return self.output_loss(out, yi.reshape(out.shape))
+
+        return jnp.mean(jax.vmap(per_example)(x, y))
 
     def train_step(
         self,
@@ -28,6 +39,7 @@ class Backprop(Algorithm):
         hp: TracedHyperparameters,
         batch: StepInput,
     ) -> tuple[PCModel, optax.OptState, jax.Array]:
-        loss, grads = eqx.filter_value_and_grad(self.loss)(model, batch.x, batch.y)
+        x, target = self.clamping.clamps(batch.x, batch.y)
+        loss, grads = eqx.filter_value_and_grad(self.loss)(model, x, target)
         model, opt_state = apply_weight_gradient(model, grads, opt_state, weight_optimizer)
         return model, opt_state, loss[None]

@@ -1,8 +1,12 @@
 """Predictive coding: T inference steps on the states, then a weight update.
 
-One class covers PC-SE, PC-CE, iPC and the nudging variants; they differ only in the
-pieces named by its fields (output loss, whether weights move during inference, how the
-output target is formed).
+One class covers PC-SE, PC-CE, iPC and the nudging variants, in discriminative and
+generative mode; they differ only in the pieces named by its fields (output loss, whether
+weights move during inference, how the output target is formed, what is clamped).
+
+States are the free layers in order (see ``pcsearch.energy``): h_1..h_{L-1} when the input
+is clamped, with h_0 in front when it is free, and h_L at the end when some of its units
+are free (associative-memory recall).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import jax.numpy as jnp
 import optax
 
 from pcsearch.algorithms.base import Algorithm, StepInput, apply_weight_gradient
+from pcsearch.algorithms.clamping import DISCRIMINATIVE, Clamping
 from pcsearch.energy import OutputLoss, layer_energies
 from pcsearch.hyperparams import TracedHyperparameters
 from pcsearch.models.base import PCModel
@@ -55,21 +60,53 @@ class PredictiveCoding(Algorithm):
     incremental: bool = eqx.field(static=True, default=False)
     nudging: Nudging | None = eqx.field(static=True, default=None)
     output_precision: float = eqx.field(static=True, default=1.0)
+    clamping: Clamping = eqx.field(static=True, default=DISCRIMINATIVE)
+    bottom_precision: float = eqx.field(static=True, default=0.0)
+    """Precision of a Gaussian prior on a free h_0 (0: none, as the paper's autoencoders)."""
 
     def weight_updates_per_batch(self) -> int:
         return self.T if self.incremental else 1
 
+    def output_scale(self, hp: TracedHyperparameters | None) -> jax.Array | float:
+        """Precision of the top layer's energy: static here, traced in MCPC (1/input_var)."""
+        return self.output_precision
+
+    def state_transform(
+        self, hp: TracedHyperparameters, key: jax.Array | None
+    ) -> optax.GradientTransformation:
+        """How the states follow their gradient (MCPC adds noise, drawn from ``key``)."""
+        return state_optimizer(self.state_optimizer, hp)
+
     def init_states(
-        self, model: PCModel, x: jax.Array, key: jax.Array, init_std: jax.Array | float = 0.1
+        self,
+        model: PCModel,
+        x: jax.Array | None,
+        key: jax.Array,
+        init_std: jax.Array | float = 0.1,
+        *,
+        batch_size: int | None = None,
     ) -> tuple[States, jax.Array]:
-        """Initial hidden states and the forward prediction of the output.
+        """Initial free states and the forward prediction of the output.
 
         ``normal`` draws every state from N(0, init_std^2), as the paper's initialisation
-        study does (std 0.1).
+        study does (std 0.1). A free h_0 (``x`` None; give ``batch_size``) starts at zero,
+        or from that normal, and ``forward`` then predicts the layers above it from there.
         """
-        forward = jax.vmap(model.forward_states)(x)
+        if x is None:
+            if batch_size is None:
+                raise ValueError("a free bottom state needs batch_size")
+            shape = (batch_size, *model.latent_shape)
+            key, bottom_key = jax.random.split(key)
+            if self.init == "normal":
+                bottom = init_std * jax.random.normal(bottom_key, shape)
+            else:
+                bottom = jnp.zeros(shape)
+        else:
+            bottom = x
+        forward = jax.vmap(model.forward_states)(bottom)
+        free_bottom = () if x is not None else (bottom,)
         if self.init == "forward":
-            return tuple(forward[:-1]), forward[-1]
+            return (*free_bottom, *forward[:-1]), forward[-1]
         shapes = [s.shape for s in forward[:-1]]
         if self.init == "zeros":
             states = tuple(jnp.zeros(s) for s in shapes)
@@ -78,23 +115,30 @@ class PredictiveCoding(Algorithm):
             states = tuple(
                 init_std * jax.random.normal(k, s) for k, s in zip(keys, shapes, strict=False)
             )
-        return states, forward[-1]
+        return (*free_bottom, *states), forward[-1]
 
     def energies(
         self,
         model: PCModel,
-        x: jax.Array,
+        x: jax.Array | None,
         states: States,
         target: jax.Array,
         first_prediction: jax.Array | None = None,
+        top_free: jax.Array | None = None,
+        hp: TracedHyperparameters | None = None,
     ) -> jax.Array:
-        """Per-example layer energies, [batch, depth]."""
+        """Per-example layer energies, [batch, depth] ([batch, depth + 1] with h_0 free)."""
         per_example = partial(
-            layer_energies, output_loss=self.output_loss, output_precision=self.output_precision
+            layer_energies,
+            output_loss=self.output_loss,
+            output_precision=self.output_scale(hp),
+            bottom_precision=self.bottom_precision,
         )
-        return jax.vmap(lambda xi, si, ti, fi: per_example(model, xi, si, ti, first_prediction=fi))(
-            x, states, target, first_prediction
-        )
+        return jax.vmap(
+            lambda xi, si, ti, fi, mi: per_example(
+                model, xi, si, ti, first_prediction=fi, top_free=mi
+            )
+        )(x, states, target, first_prediction, top_free)
 
     def infer(
         self,
@@ -104,13 +148,17 @@ class PredictiveCoding(Algorithm):
         target: jax.Array,
         hp: TracedHyperparameters,
         steps: int | None = None,
+        top_free: jax.Array | None = None,
+        *,
+        key: jax.Array | None = None,
     ) -> States:
         """Run inference on the states with the weights fixed.
 
         Each example's state follows the gradient of its own energy (the batch sum).
+        ``key`` drives noisy state dynamics (MCPC); plain PC ignores it.
         """
         steps = self.T if steps is None else steps
-        return self._inference(model, x, states, target, hp, steps, record=False)[0]
+        return self._inference(model, x, states, target, hp, steps, False, top_free, key)[0]
 
     def energy_trace(
         self,
@@ -125,11 +173,25 @@ class PredictiveCoding(Algorithm):
 
         Only called on request, so the training step carries no extra outputs.
         """
-        states, prediction = self.init_states(model, x, key, hp.init_std)
-        target, _ = self.target_and_scale(prediction, hp, _probe_input(x, y, key))
-        start = jnp.mean(self.energies(model, x, states, target), axis=0)
-        _, after = self._inference(model, x, states, target, hp, self.T, record=True)
+        probe = _probe_input(x, y, key)
+        bottom, states, prediction = self._start(model, probe, hp)
+        target, _ = self.target_and_scale(prediction, hp, probe)
+        start = jnp.mean(self.energies(model, bottom, states, target, hp=hp), axis=0)
+        noise = jax.random.fold_in(key, 1)
+        _, after = self._inference(
+            model, bottom, states, target, hp, self.T, record=True, key=noise
+        )
         return jnp.concatenate([start[None], after])
+
+    def _start(
+        self, model: PCModel, batch: StepInput, hp: TracedHyperparameters
+    ) -> tuple[jax.Array | None, States, jax.Array]:
+        """The clamped bottom (None: free), the initial states and the forward prediction."""
+        bottom, _ = self.clamping.clamps(batch.x, batch.y)
+        states, prediction = self.init_states(
+            model, bottom, batch.key, hp.init_std, batch_size=batch.x.shape[0]
+        )
+        return bottom, states, prediction
 
     def _inference(
         self,
@@ -140,14 +202,16 @@ class PredictiveCoding(Algorithm):
         hp: TracedHyperparameters,
         steps: int,
         record: bool,
+        top_free: jax.Array | None = None,
+        key: jax.Array | None = None,
     ) -> tuple[States, jax.Array | None]:
         """``steps`` state updates; with ``record``, the batch-mean energy of every layer
-        after each one ([steps, depth]), else None and nothing extra computed."""
-        first = jax.vmap(lambda xi: model.predict(0, [xi]))(x)
-        optimizer = state_optimizer(self.state_optimizer, hp)
+        after each one ([steps, layers]), else None and nothing extra computed."""
+        first = None if x is None else jax.vmap(lambda xi: model.predict(0, [xi]))(x)
+        optimizer = self.state_transform(hp, key)
 
         def per_example(s: States) -> jax.Array:
-            return self.energies(model, x, s, target, first)
+            return self.energies(model, x, s, target, first, top_free, hp)
 
         def step(carry, _):
             s, opt_state = carry
@@ -165,7 +229,7 @@ class PredictiveCoding(Algorithm):
         self, prediction: jax.Array, hp: TracedHyperparameters, batch: StepInput
     ) -> tuple[jax.Array, jax.Array | float]:
         if self.nudging is None:
-            return batch.y, 1.0
+            return self.clamping.clamps(batch.x, batch.y)[1], 1.0
         beta = self.nudging.beta(hp, batch.epoch, batch.epoch_key)
         return self.nudging.target(prediction, batch.y, beta), 1.0 / beta
 
@@ -177,16 +241,16 @@ class PredictiveCoding(Algorithm):
         hp: TracedHyperparameters,
         batch: StepInput,
     ) -> tuple[PCModel, optax.OptState, jax.Array]:
-        states, prediction = self.init_states(model, batch.x, batch.key, hp.init_std)
+        bottom, states, prediction = self._start(model, batch, hp)
         target, scale = self.target_and_scale(prediction, hp, batch)
         if self.incremental:
             return self._incremental(
-                model, opt_state, weight_optimizer, hp, batch, states, target, scale
+                model, opt_state, weight_optimizer, hp, bottom, states, target, scale
             )
-        states = self.infer(model, batch.x, states, target, hp)
+        states = self.infer(model, bottom, states, target, hp, key=jax.random.fold_in(batch.key, 1))
 
         def mean_energy(m: PCModel) -> tuple[jax.Array, jax.Array]:
-            per_layer = jnp.mean(self.energies(m, batch.x, states, target), axis=0)
+            per_layer = jnp.mean(self.energies(m, bottom, states, target, hp=hp), axis=0)
             return jnp.sum(per_layer), per_layer
 
         (_, per_layer), grads = eqx.filter_value_and_grad(mean_energy, has_aux=True)(model)
@@ -194,14 +258,14 @@ class PredictiveCoding(Algorithm):
         model, opt_state = apply_weight_gradient(model, grads, opt_state, weight_optimizer)
         return model, opt_state, per_layer
 
-    def _incremental(self, model, opt_state, weight_optimizer, hp, batch, states, target, scale):
+    def _incremental(self, model, opt_state, weight_optimizer, hp, bottom, states, target, scale):
         """iPC: states and weights take a step together at each of the T steps; a nudged
         output scales the weight gradients by 1/beta here too."""
         state_opt = state_optimizer(self.state_optimizer, hp)
-        batch_size = batch.x.shape[0]
+        batch_size = target.shape[0]
 
         def mean_energy(m: PCModel, s: States) -> tuple[jax.Array, jax.Array]:
-            per_layer = jnp.mean(self.energies(m, batch.x, s, target), axis=0)
+            per_layer = jnp.mean(self.energies(m, bottom, s, target, hp=hp), axis=0)
             return jnp.sum(per_layer), per_layer
 
         def step(carry, _):

@@ -1,4 +1,8 @@
-"""``pcsearch tasks`` and ``pcsearch algorithms``: what exists, one line each."""
+"""``pcsearch tasks`` and ``pcsearch algorithms``: what exists, one line each.
+
+``pcsearch tasks --markdown`` prints the table of tasks and algorithms that the README
+shows (a test keeps the two equal).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,26 @@ import argparse
 from pcsearch.catalogue import ALGORITHMS, TASKS
 
 
-def list_tasks(args: argparse.Namespace) -> int:
-    width = max(map(len, TASKS))
+def tasks_markdown() -> str:
+    """Tasks as rows, algorithms as columns, like the paper's tables."""
+    names = [n for n, a in ALGORITHMS.items() if a.implemented]
+    header = ["task", "mode", "metric", *names]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, task in TASKS.items():
-        print(f"{name:<{width}}  {task.metric:<8}  {task.summary}")
+        metric = f"{task.metric} ({'max' if task.direction == 'maximize' else 'min'})"
+        marks = ["x" if a in task.algorithms else "" for a in names]
+        lines.append("| " + " | ".join([f"`{name}`", task.mode, metric, *marks]) + " |")
+    return "\n".join(lines)
+
+
+def list_tasks(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print(tasks_markdown())
+        return 0
+    width = max(map(len, TASKS))
+    modes = max(len(t.mode) for t in TASKS.values())
+    for name, task in TASKS.items():
+        print(f"{name:<{width}}  {task.mode:<{modes}}  {task.metric:<8}  {task.summary}")
     return 0
 
 
@@ -23,7 +43,11 @@ def list_algorithms(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    commands.add_parser("tasks", help="list the tasks").set_defaults(handler=list_tasks)
+    p = commands.add_parser("tasks", help="list the tasks, their modes, metrics and algorithms")
+    p.add_argument(
+        "--markdown", action="store_true", help="one table: tasks by algorithms (the README's)"
+    )
+    p.set_defaults(handler=list_tasks)
     commands.add_parser("algorithms", help="list the algorithms").set_defaults(
         handler=list_algorithms
     )

@@ -34,7 +34,7 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pcsearch.cli import catalogue_cmds, energy_cmd, train_cmd
+    from pcsearch.cli import catalogue_cmds, energy_cmd, ood_cmd, train_cmd
 
     parser = Parser(
         prog="pcsearch", description="Predictive coding networks and hyperparameter search."
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     catalogue_cmds.register(commands)
     train_cmd.register(commands)
     energy_cmd.register(commands)
+    ood_cmd.register(commands)
     for module in _optional_commands():
         module.register(commands)
     return parser

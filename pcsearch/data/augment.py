@@ -68,6 +68,20 @@ def augment(key: Array, images: Array, padding: int = 4, flip: float | Array = 0
     return random_flip(flip_key, random_crop(crop_key, images, padding), flip)
 
 
+def augment_batch(
+    key: Array, images: Array, *, padding: int = 0, crop: int | None = None, flip: bool = False
+) -> Array:
+    """A training batch as a task augments it (``pcsearch.catalogue.Augmentation``): a
+    padded random crop (`padding`) or an unpadded random `crop` x `crop` window, then a flip
+    with probability 1/2 when `flip`. With padding and flip it is exactly ``augment``."""
+    crop_key, flip_key = jax.random.split(key)
+    if padding:
+        images = random_crop(crop_key, images, padding)
+    if crop is not None:
+        images = random_crop_to(crop_key, images, crop)
+    return random_flip(flip_key, images, 0.5) if flip else images
+
+
 def _size_pair(size: int | tuple[int, int], h: int, w: int) -> tuple[int, int]:
     out_h, out_w = (size, size) if isinstance(size, int) else size
     if not (0 < out_h <= h and 0 < out_w <= w):

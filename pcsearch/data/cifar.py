@@ -103,17 +103,18 @@ def _bad(path: Path, problem: str) -> DataFormatError:
     )
 
 
-def load_cifar(name: CifarName, root: str | Path) -> CifarArrays:
+def load_cifar(name: CifarName, root: str | Path, *, normalise: bool = True) -> CifarArrays:
     """(x_train, y_train, x_test, y_test, num_classes) from `<root>/<name>/`.
 
     x_* are float32 [N, 3, 32, 32], channels first, normalised per channel with the paper's
-    Table 6 values; y_* are int32 [N]. The arrays are read-only: they are cached in memory
+    Table 6 values (with ``normalise`` False: x/255 in [0, 1], what the paper's autoencoders
+    see); y_* are int32 [N]. The arrays are read-only: they are cached in memory
     per process and shared by every caller. Raises UnknownNameError, DataUnavailableError
     (missing and cannot be downloaded) or DataFormatError (the archive is damaged).
     """
     if name not in ARCHIVES:
         raise UnknownNameError(f"unknown CIFAR set {name!r}; choose one of: {', '.join(ARCHIVES)}")
-    return _load(name, str(Path(root).expanduser().resolve()))
+    return _load(name, str(Path(root).expanduser().resolve()), normalise)
 
 
 def clear_cache() -> None:
@@ -122,7 +123,7 @@ def clear_cache() -> None:
 
 
 @functools.lru_cache(maxsize=2)
-def _load(name: str, root: str) -> CifarArrays:
+def _load(name: str, root: str, normalise: bool = True) -> CifarArrays:
     path = _ensure_archive(name, Path(root) / name)
     raw = _read_members(path, [m for split in MEMBERS[name].values() for m in split])
     splits = []
@@ -130,7 +131,8 @@ def _load(name: str, root: str) -> CifarArrays:
         parts = [_parse_batch(path, m, raw[m], LABEL_KEY[name], NUM_CLASSES[name]) for m in members]
         images = np.concatenate([p[0] for p in parts])
         labels = np.concatenate([p[1] for p in parts])
-        splits += [_readonly(_normalise(images, name)), _readonly(labels)]
+        scaled = _normalise(images, name) if normalise else _unit(images)
+        splits += [_readonly(scaled), _readonly(labels)]
     x_tr, y_tr, x_te, y_te = splits
     return x_tr, y_tr, x_te, y_te, NUM_CLASSES[name]
 
@@ -229,6 +231,11 @@ def _normalise(images: np.ndarray, name: str) -> np.ndarray:
     for c in range(_SHAPE[0]):
         out[:, c] = lut[c][images[:, c]]
     return out
+
+
+def _unit(images: np.ndarray) -> np.ndarray:
+    """x/255 in [0, 1], through a 256-entry lookup table."""
+    return (np.arange(256, dtype=np.float32) / np.float32(255))[images]
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -5,7 +5,13 @@ MNIST and Fashion-MNIST are read from the standard gzip IDX files in
 trusted only after parsing: their md5 is not checked because recompressed copies of the
 same content are common and fine. The bundled sets come from scikit-learn and need no files.
 
-No `.npz` cache is written: parsing the gzip files takes well under a second, a float32
+CIFAR, Tiny ImageNet and CelebA have their own modules (`pcsearch.data.cifar`,
+`.tinyimagenet`, `.celeba`). The "-raw" variants (`mnist-raw`, `fashionmnist-raw`,
+`cifar10-raw`) are the same files with pixels x/255 in [0, 1], not normalised: what the
+paper's autoencoders train on (its code loads them with `should_normalize=False`).
+
+No `.npz` cache of the IDX sets is written (Tiny ImageNet keeps one of uint8 images:
+decoding its JPEGs is slow): parsing the gzip files takes well under a second, a float32
 cache of MNIST would be about 220 MB, and the data folder may be shared or read-only. The
 parsed arrays are cached in memory per process instead; they are read-only because every
 caller shares them.
@@ -20,17 +26,33 @@ from pathlib import Path
 
 import numpy as np
 
+from pcsearch.data.celeba import clear_cache as clear_celeba_cache
+from pcsearch.data.celeba import load_celeba
 from pcsearch.data.cifar import clear_cache as clear_cifar_cache
 from pcsearch.data.cifar import load_cifar
 from pcsearch.data.download import download
 from pcsearch.data.idx import read_idx
+from pcsearch.data.iris import load_iris_split
+from pcsearch.data.tinyimagenet import clear_cache as clear_tinyimagenet_cache
+from pcsearch.data.tinyimagenet import load_tinyimagenet
 from pcsearch.errors import DataFormatError, DataUnavailableError, UnknownNameError
 
 DATA_DIR_ENV = "PCSEARCH_DATA_DIR"
 IDX_DATASETS = ("mnist", "fashionmnist")
 CIFAR_DATASETS = ("cifar10", "cifar100")
-BUNDLED_DATASETS = ("digits", "two-moons", "two-circles")
-DATASETS: tuple[str, ...] = IDX_DATASETS + CIFAR_DATASETS + BUNDLED_DATASETS
+IMAGE_FOLDER_DATASETS = ("tinyimagenet", "celeba")
+RAW_DATASETS = ("mnist-raw", "fashionmnist-raw", "cifar10-raw")
+BUNDLED_DATASETS = ("digits", "two-moons", "two-circles", "iris")
+PARITY_DATASETS = ("mnist-parity",)
+"""MNIST with labels 0 (even digit) and 1 (odd): conditional MCPC's h_0 (Appendix C.2)."""
+DATASETS: tuple[str, ...] = (
+    IDX_DATASETS
+    + CIFAR_DATASETS
+    + IMAGE_FOLDER_DATASETS
+    + RAW_DATASETS
+    + BUNDLED_DATASETS
+    + PARITY_DATASETS
+)
 
 IDX_FILES = (
     "train-images-idx3-ubyte.gz",
@@ -136,11 +158,21 @@ def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:
     """
     if name not in DATASETS:
         raise UnknownNameError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
-    if name in IDX_DATASETS or name in CIFAR_DATASETS:
+    if name in PARITY_DATASETS:
+        d = load_dataset(name.removesuffix("-parity"), data_dir)
+        return _make(name, d.x_train, d.y_train % 2, d.x_test, d.y_test % 2, 2)
+    if name == "iris":
+        return _make(name, *load_iris_split())
+    if name not in BUNDLED_DATASETS:
         root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
-        if name in CIFAR_DATASETS:
-            return _make(name, *load_cifar(name, root))
-        return _load_idx(name, str(root.resolve()))
+        base, raw = name.removesuffix("-raw"), name in RAW_DATASETS
+        if base in CIFAR_DATASETS:
+            return _make(name, *load_cifar(base, root, normalise=not raw))  # type: ignore[arg-type]
+        if name == "tinyimagenet":
+            return _make(name, *load_tinyimagenet(root))
+        if name == "celeba":
+            return _make(name, *load_celeba(root))
+        return _load_idx(base, str(root.resolve()), raw)
     return _load_bundled(name)
 
 
@@ -149,6 +181,8 @@ def clear_cache() -> None:
     _load_idx.cache_clear()
     _load_bundled.cache_clear()
     clear_cifar_cache()
+    clear_tinyimagenet_cache()
+    clear_celeba_cache()
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -235,12 +269,20 @@ def _normalise(images: np.ndarray) -> np.ndarray:
     return lut[images.reshape(len(images), -1)]
 
 
+def _unit(images: np.ndarray) -> np.ndarray:
+    """x/255 in [0, 1], flattened to [N, 784]: the "-raw" variants."""
+    lut = np.arange(256, dtype=np.float32) / np.float32(255)
+    return lut[images.reshape(len(images), -1)]
+
+
 @functools.lru_cache(maxsize=4)
-def _load_idx(name: str, root: str) -> Dataset:
+def _load_idx(name: str, root: str, raw: bool = False) -> Dataset:
     folder = Path(root) / name
     _ensure_files(name, folder)
     x_tr, y_tr = _read_split(folder, "train")
     x_te, y_te = _read_split(folder, "t10k")
+    if raw:
+        return _make(f"{name}-raw", _unit(x_tr), y_tr, _unit(x_te), y_te, _IDX_CLASSES)
     return _make(name, _normalise(x_tr), y_tr, _normalise(x_te), y_te, _IDX_CLASSES)
 
 

@@ -37,6 +37,11 @@ class MLP(eqx.Module):
         """Number of weight layers, which is also the number of predicted layers."""
         return len(self.layers)
 
+    @property
+    def latent_shape(self) -> tuple[int, ...]:
+        """The shape of h_0, when the MLP is a generative network's decoder (h_0 free)."""
+        return (self.layers[0].in_features,)
+
     def predict(self, index: int, states: Sequence[jax.Array]) -> jax.Array:
         """Prediction mu_{index+1} = f(W_index h_index + b_index) from the state below (the
         input, flattened, when index == 0); the last layer's prediction is linear (the

@@ -24,6 +24,15 @@ VGG7 = {
 }
 """Table 5's VGG-7; pools after blocks 1, 3 and 5, as in the paper's code (32x32 inputs end
 at 512x1x1)."""
+VGG9 = {
+    "channels": (128, 128, 256, 256, 512, 512, 512, 512),
+    "paddings": (1,) * 8,
+    "pools": (True, False) * 4,
+}
+"""VGG-9 of Table 1: neither Table 5 nor the paper's code (liukidar/pcx) gives its layers, so
+this is our choice: VGG-7's pairs of convs, pooled after the first of each pair, with a
+fourth pair of 512 and every conv padded (VGG-7's unpadded convs would shrink 32x32 inputs
+to nothing). 32x32 inputs end at 512x2x2, Tiny ImageNet's 56x56 crops at 512x3x3."""
 
 
 class VGG(eqx.Module):

@@ -13,17 +13,19 @@ import jax.numpy as jnp
 import optax
 
 from pcsearch.algorithms import Algorithm, StepInput
-from pcsearch.data.augment import augment
+from pcsearch.catalogue import Augmentation
+from pcsearch.data.augment import augment_batch
 from pcsearch.hyperparams import TracedHyperparameters
 from pcsearch.models.base import PCModel
 from pcsearch.optim import WeightOptimizer
+from pcsearch.training.evaluation import Evaluation
 
 
 def epoch_step(
     algorithm: Algorithm,
     weight_optimizer: WeightOptimizer,
     batch_size: int,
-    augment_padding: int,
+    augmentation: Augmentation,
     model: PCModel,
     opt_state: optax.OptState,
     hp: TracedHyperparameters,
@@ -38,9 +40,8 @@ def epoch_step(
     ``data_key`` orders the data and ``key`` drives everything else (state noise, nudging
     signs). Batched trials share the data order, so their input-layer products become one
     wide matrix product instead of K small ones. The last incomplete batch is dropped;
-    shuffling changes which examples that is. ``augment_padding`` > 0 applies the paper's
-    image augmentation (random crop with that padding, horizontal flip) to every batch on
-    the device.
+    shuffling changes which examples that is. An active ``augmentation`` (static: one
+    program per kind) crops and flips every batch on the device, as the task says.
     """
     num_batches = x.shape[0] // batch_size
     batch_key, epoch_key = jax.random.split(key)
@@ -52,9 +53,15 @@ def epoch_step(
         m, s = carry
         index, k = inputs
         xb = x[index]
-        if augment_padding:
+        if augmentation.active:
             k, k_aug = jax.random.split(k)
-            xb = augment(k_aug, xb, padding=augment_padding)
+            xb = augment_batch(
+                k_aug,
+                xb,
+                padding=augmentation.padding,
+                crop=augmentation.crop,
+                flip=augmentation.flip,
+            )
         batch = StepInput(xb, y[index], k, epoch, epoch_key)
         m, s, energies = algorithm.train_step(m, s, optimizer, hp, batch)
         return (m, s), energies
@@ -64,16 +71,17 @@ def epoch_step(
     return model, opt_state, jnp.mean(energies, axis=0)
 
 
-def evaluate(model: PCModel, x: jax.Array, labels: jax.Array, top_k: int) -> dict[str, jax.Array]:
-    """Discriminative mode: a forward pass; top-1 (and top-k) accuracy, and finiteness."""
-    logits = jax.vmap(model)(x)
-    metrics = {"accuracy": jnp.mean(jnp.argmax(logits, axis=-1) == labels)}
-    if top_k > 1:
-        best = jax.lax.top_k(logits, top_k)[1]
-        metrics[f"top{top_k}_accuracy"] = jnp.mean(jnp.any(best == labels[:, None], axis=-1))
-    leaves = jax.tree.leaves(eqx.filter(model, eqx.is_array))
-    metrics["finite"] = jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in leaves]))
-    return metrics
+def evaluate(
+    evaluation: Evaluation,
+    algorithm: Algorithm,
+    model: PCModel,
+    hp: TracedHyperparameters,
+    x: jax.Array,
+    labels: jax.Array,
+    key: jax.Array,
+) -> dict[str, jax.Array]:
+    """The task's evaluation on the whole test set (see ``pcsearch.training.evaluation``)."""
+    return evaluation(algorithm, model, hp, x, labels, key)
 
 
 def init_opt_state(weight_optimizer: WeightOptimizer, model: PCModel, hp: TracedHyperparameters):
@@ -87,7 +95,9 @@ evaluate_jit = eqx.filter_jit(evaluate)
 # axis; the structure, the data order, the epoch index and the data are shared.
 _MEMBER = (None, None, None, None, 0, 0, 0, 0, None, None, None, None)
 train_epoch_batched = eqx.filter_jit(eqx.filter_vmap(epoch_step, in_axes=_MEMBER))
-evaluate_batched = eqx.filter_jit(eqx.filter_vmap(evaluate, in_axes=(0, None, None, None)))
+evaluate_batched = eqx.filter_jit(
+    eqx.filter_vmap(evaluate, in_axes=(None, None, 0, 0, None, None, 0))
+)
 
 # Energies per inference step, on request (see ``PredictiveCoding.energy_trace``).
 trace_jit = eqx.filter_jit(lambda algorithm, *args: algorithm.energy_trace(*args))

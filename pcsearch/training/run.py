@@ -20,6 +20,7 @@ import numpy as np
 from pcsearch.algorithms import Algorithm, PredictiveCoding, make_algorithm
 from pcsearch.catalogue import TaskInfo, task_info
 from pcsearch.compile_cache import enable_compilation_cache
+from pcsearch.data.augment import center_crop
 from pcsearch.errors import PCSearchError
 from pcsearch.hyperparams import TRACED_NAMES, TracedHyperparameters
 from pcsearch.models import build_model
@@ -36,13 +37,18 @@ from pcsearch.training.epoch import (
     train_epoch,
     train_epoch_batched,
 )
+from pcsearch.training.evaluation import Evaluation
+from pcsearch.training.modes import mode_of
 from pcsearch.training.records import EpochRecord, RunResult
 
 PROBE_KEY = 2**31 - 1
 """Folded into a run's key for the energy trace's state noise: no epoch uses it."""
+EVAL_KEY = 2**31 - 2
+"""Folded into a run's key (then the epoch) for the test-set evaluation's randomness."""
 
 EpochCallback = Callable[[EpochRecord], bool | None]
 """Called after every epoch; a truthy return stops the run (e.g. a pruner's verdict)."""
+FinishCallback = Callable[["Plan", Any, TracedHyperparameters], None]
 
 
 @dataclass(frozen=True)
@@ -55,15 +61,19 @@ class Plan:
     algorithm: Algorithm
     weight_optimizer: WeightOptimizer
     data: DeviceData
-
-    @property
-    def top_k(self) -> int:
-        return 5 if self.data.num_classes > 10 else 1
+    evaluation: Evaluation
 
     def new_model_and_state(self, seed: int):
         init_key, run_key = jax.random.split(jax.random.PRNGKey(seed))
-        shape = self.data.x_train.shape[1:]
-        model = build_model(self.task.model, self.params, shape, self.data.num_classes, init_key)
+        shape = self.task.augmentation.input_shape(self.data.x_train.shape[1:])
+        model = build_model(
+            self.task.model,
+            self.params,
+            shape,
+            self.data.num_classes,
+            init_key,
+            getattr(self.algorithm, "clamping", None),
+        )
         hp = TracedHyperparameters.from_params(self.params)
         return model, init_opt_state(self.weight_optimizer, model, hp), hp, run_key
 
@@ -79,14 +89,18 @@ def make_plan(
     enable_compilation_cache()
     info = task_info(task)
     params = resolve(task, algorithm, overrides)
-    algo = make_algorithm(algorithm, params)
+    mode = mode_of(info)
+    algo = make_algorithm(algorithm, params, mode.clamping(algorithm))
     data = device_data(
         info.dataset,
         None if data_dir is None else str(data_dir),
         synthetic=synthetic,
         batch_size=params["batch_size"],
         max_batches=max_batches,
+        test_crop=info.augmentation.crop,
     )
+    if mode.prepare is not None:
+        data = mode.prepare(data, info, params)
     batches = data.x_train.shape[0] // params["batch_size"]
     if batches == 0:
         raise PCSearchError(
@@ -95,15 +109,27 @@ def make_plan(
         )
     total = params["epochs"] * batches * algo.weight_updates_per_batch()
     weights = WeightOptimizer(params["weight_optimizer"], total, params["weight_schedule"])
-    return Plan(info, algorithm, params, algo, weights, data)
+    evaluation = mode.evaluation(info, data.num_classes, params)
+    return Plan(info, algorithm, params, algo, weights, data, evaluation)
+
+
+def _eval_key(run_key: jax.Array, epoch: int) -> jax.Array:
+    return jax.random.fold_in(jax.random.fold_in(run_key, EVAL_KEY), epoch)
+
+
+def _evaluates(plan: Plan, epoch: int) -> bool:
+    """Whether ``epoch`` is scored on the test set: every one, or only the last where the
+    task's mode says so (see ``Mode.evaluate_every_epoch``)."""
+    return mode_of(plan.task).evaluate_every_epoch or epoch == plan.params["epochs"] - 1
 
 
 def _finish_epoch(
     result: RunResult, epoch: int, energies: np.ndarray, metrics: dict[str, float], seconds: float
 ) -> EpochRecord:
-    """Append the epoch's record; mark the run diverged on non-finite energies or weights."""
-    finite = bool(np.all(np.isfinite(energies))) and metrics.pop("finite") > 0
-    value = metrics.pop(result.metric) if finite else None
+    """Append the epoch's record; mark the run diverged on non-finite energies or weights.
+    An epoch that was not evaluated (no metrics) gets no value and leaves the best alone."""
+    finite = bool(np.all(np.isfinite(energies))) and metrics.pop("finite", 1.0) > 0
+    value = metrics.pop(result.metric, None) if finite else None
     record = EpochRecord(
         epoch + 1, value, [float(e) for e in energies], seconds, metrics if finite else {}
     )
@@ -111,7 +137,7 @@ def _finish_epoch(
     if not finite:
         result.status, result.value = "diverged", None
         result.reason = f"diverged at epoch {epoch + 1}: non-finite energy or weights"
-    else:
+    elif value is not None:
         result.value = value
         improved = result.best_value is None or (
             value > result.best_value
@@ -149,6 +175,7 @@ def train(
     energy_trace: bool = False,
     synthetic: bool = False,
     max_batches: int | None = None,
+    on_finish: FinishCallback | None = None,
 ) -> RunResult:
     """Train one configuration; ``params`` are overrides of the task's defaults.
 
@@ -157,6 +184,7 @@ def train(
     every inference step on a probe batch once training ends (PC algorithms).
     ``synthetic`` trains on random data of the task's shapes; ``max_batches`` cuts every
     epoch (and the test set) to that many batches: for timing and smoke runs.
+    ``on_finish(plan, model, hp)`` sees the trained model (e.g. to score OOD data).
     """
     plan = make_plan(task, algorithm, params, data_dir, synthetic, max_batches)
     model, opt_state, hp, run_key = plan.new_model_and_state(seed)
@@ -170,7 +198,7 @@ def train(
             plan.algorithm,
             plan.weight_optimizer,
             plan.params["batch_size"],
-            plan.task.augment_padding,
+            plan.task.augmentation,
             model,
             opt_state,
             hp,
@@ -182,8 +210,20 @@ def train(
         )
         energies = np.asarray(energies)
         seconds = time.perf_counter() - start
-        metrics = evaluate_jit(model, d.x_test, d.labels_test, plan.top_k)
-        record = _finish_epoch(result, epoch, energies, _floats(metrics), seconds)
+        metrics: dict[str, float] = {}
+        if _evaluates(plan, epoch):
+            metrics = _floats(
+                evaluate_jit(
+                    plan.evaluation,
+                    plan.algorithm,
+                    model,
+                    hp,
+                    d.x_test,
+                    d.labels_test,
+                    _eval_key(run_key, epoch),
+                )
+            )
+        record = _finish_epoch(result, epoch, energies, metrics, seconds)
         if result.status == "diverged":
             break
         if on_epoch is not None and on_epoch(record):
@@ -191,13 +231,19 @@ def train(
             break
     if energy_trace:
         result.energy_per_step = _energy_trace(plan, model, hp, run_key)
+    if on_finish is not None:
+        on_finish(plan, model, hp)
     return result
 
 
 def _probe(plan: Plan) -> tuple[jax.Array, jax.Array]:
-    """The first batch of the training set, in file order: the same probe for every run."""
+    """The first batch of the training set, in file order: the same probe for every run
+    (centre-cropped like the test set where the task crops)."""
     n = plan.params["batch_size"]
-    return plan.data.x_train[:n], plan.data.y_train[:n]
+    x = plan.data.x_train[:n]
+    if plan.task.augmentation.crop is not None:
+        x = center_crop(x, plan.task.augmentation.crop)
+    return x, plan.data.y_train[:n]
 
 
 def _energy_trace(plan: Plan, model, hp, key: jax.Array) -> list[list[float]] | None:
@@ -265,7 +311,7 @@ def train_batched(
             plan.algorithm,
             plan.weight_optimizer,
             plan.params["batch_size"],
-            plan.task.augment_padding,
+            plan.task.augmentation,
             model,
             opt_state,
             hp,
@@ -277,7 +323,12 @@ def train_batched(
         )
         energies = np.asarray(energies)
         seconds = time.perf_counter() - start
-        metrics = evaluate_batched(model, d.x_test, d.labels_test, plan.top_k)
+        eval_keys = jax.vmap(_eval_key, in_axes=(0, None))(run_keys, epoch)
+        metrics = {}
+        if _evaluates(plan, epoch):
+            metrics = evaluate_batched(
+                plan.evaluation, plan.algorithm, model, hp, d.x_test, d.labels_test, eval_keys
+            )
         for i, result in enumerate(results):
             if not active[i]:
                 continue

@@ -103,7 +103,7 @@ def _inline_with_bad_param() -> dict[str, Any]:
 
 INVALID = [
     ({"task": "mlp-nope"}, "task", "mlp-digits"),
-    ({"algorithm": "mcpc"}, "algorithm", "not implemented"),
+    ({"algorithm": "mcpc"}, "algorithm", "does not apply to task 'mlp-digits'"),
     ({"n_trials": 0}, "n_trials", "greater than or equal to 1"),
     ({"n_trials": 100_001}, "n_trials", "less than or equal to 100000"),
     ({"epochs": 10_001}, "epochs", "less than or equal to 10000"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,13 @@ def test_spaces_show_unknown_lists_the_names(run_cli) -> None:
     assert result.returncode == 2, explain(result)
     assert "unknown search space 'no-such-space'" in result.stderr
     assert "discriminative-pc" in result.stderr
+
+
+def test_the_readme_table_of_tasks_is_the_catalogues(run_cli) -> None:
+    """The README shows `pcsearch tasks --markdown`; a new task must reach both."""
+    result = run_cli("tasks", "--markdown", timeout=60)
+    assert result.returncode == 0, explain(result)
+    table = result.stdout.strip()
+    assert len(table.splitlines()) == len(TASKS) + 2
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert table in readme, "README.md's task table is stale: paste `pcsearch tasks --markdown`"

@@ -7,7 +7,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from pcsearch.data.augment import augment, center_crop, random_crop, random_crop_to, random_flip
+from pcsearch.data.augment import (
+    augment,
+    augment_batch,
+    center_crop,
+    random_crop,
+    random_crop_to,
+    random_flip,
+)
 
 B, C, H, W = 16, 3, 8, 10
 
@@ -147,3 +154,32 @@ def test_random_crop_to_is_a_window_without_padding(images: jax.Array) -> None:
 def test_bad_arguments(images: jax.Array, call, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call(images)
+
+
+# ------------------------------------------------------------- a task's augmentation
+
+
+def test_augment_batch_for_cifar_is_augment(images: jax.Array) -> None:
+    np.testing.assert_array_equal(
+        augment_batch(_key(11), images, padding=4, flip=True), augment(_key(11), images, 4)
+    )
+    np.testing.assert_array_equal(augment_batch(_key(11), images), images)  # nothing to do
+
+
+def test_augment_batch_crops_to_56_deterministically_under_jit() -> None:
+    """Tiny ImageNet's training path: random 56x56 windows of 64x64 images, maybe
+    mirrored; the same key gives the same batch, jitted or not."""
+    big = jnp.arange(4 * 3 * 64 * 64, dtype=jnp.float32).reshape(4, 3, 64, 64)
+    jitted = jax.jit(augment_batch, static_argnames=("padding", "crop", "flip"))
+    out = np.asarray(jitted(_key(12), big, crop=56, flip=True))
+    assert out.shape == (4, 3, 56, 56)
+    np.testing.assert_array_equal(out, augment_batch(_key(12), big, crop=56, flip=True))
+    np.testing.assert_array_equal(out, jitted(_key(12), big, crop=56, flip=True))
+    assert not np.array_equal(out, jitted(_key(13), big, crop=56, flip=True))
+    for o, x in zip(out, np.asarray(big), strict=True):
+        # pixel values are distinct, so the top-left one locates the window
+        flipped = o[0, 0, 0] > o[0, 0, -1]
+        window = o[..., ::-1] if flipped else o
+        top, left = divmod(int(window[0, 0, 0]) % (64 * 64), 64)
+        assert top <= 8 and left <= 8
+        np.testing.assert_array_equal(window, x[:, top : top + 56, left : left + 56])

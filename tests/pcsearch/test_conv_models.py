@@ -1,6 +1,7 @@
 """Convolutional models under the shared model contract: shapes, inference lowers the
-energy on CIFAR-shaped data, PC at T=0 and at weak output precision against BP, and a
-short run of a VGG-5 task on synthetic data."""
+energy on CIFAR-shaped data, PC at T=0 and at weak output precision against BP (a plain
+VGG, one with a long skip into the output, a ResNet), and a short run of a VGG-5 task on
+synthetic data."""
 
 from __future__ import annotations
 
@@ -13,15 +14,67 @@ import pytest
 from pcsearch.algorithms import Backprop, PredictiveCoding
 from pcsearch.energy import squared_error
 from pcsearch.hyperparams import TracedHyperparameters
-from pcsearch.models import VGG, PCModel, build_model
+from pcsearch.models import VGG, ConvNet, PCModel, ResNet, build_model
 from pcsearch.training import train
 
 infer = eqx.filter_jit(PredictiveCoding.infer)
 
 
+@eqx.filter_jit
+def init_states(pc: PredictiveCoding, model, x):
+    return pc.init_states(model, x, jax.random.PRNGKey(0))[0]
+
+
+@eqx.filter_jit
+def total_energy(pc: PredictiveCoding, model, x, states, y):
+    return jnp.sum(pc.energies(model, x, states, y))
+
+
+@eqx.filter_jit
+def grads(pc: PredictiveCoding, model, x, states, y):
+    energy = lambda m: jnp.sum(jnp.mean(pc.energies(m, x, states, y), axis=0))
+    return eqx.filter_grad(energy)(model)
+
+
+@eqx.filter_jit
+def bp_grads(model, x, y):
+    return eqx.filter_grad(Backprop(output_loss=squared_error).loss)(model, x, y)
+
+
+def state_shapes(name: str, input_shape: tuple[int, ...], classes: int) -> list[tuple]:
+    """Every state's shape in a forward pass of a task's model, by shape evaluation only
+    (no weights made, nothing compiled)."""
+
+    def forward():
+        model = build_model(name, {"activation": "gelu"}, input_shape, classes,
+                            jax.random.PRNGKey(0))  # fmt: skip
+        return model.forward_states(jnp.zeros(input_shape))
+
+    return [s.shape for s in eqx.filter_eval_shape(forward)]
+
+
 def tiny_vgg(seed: int = 0, classes: int = 5) -> VGG:
     """Two conv blocks on 3x8x8 images: small enough to reach equilibrium on a CPU."""
     return VGG((3, 8, 8), classes, (4, 6), (1, 1), jnp.tanh, key=jax.random.PRNGKey(seed))
+
+
+def tiny_skip_vgg(seed: int = 0, classes: int = 5) -> ConvNet:
+    """Two conv blocks, a hidden linear layer, and a skip from the first block into the
+    output (Appendix E's VGG-19 in miniature)."""
+    return ConvNet((3, 8, 8), classes, (4, 6), jnp.tanh, pools=(True, False), hidden=(7,),
+                   skip_from=1, key=jax.random.PRNGKey(seed))  # fmt: skip
+
+
+def tiny_resnet(seed: int = 0, classes: int = 5) -> ResNet:
+    """A stem and two basic blocks: one with an identity shortcut, one strided with a 1x1
+    conv on its shortcut."""
+    return ResNet((3, 8, 8), classes, jnp.tanh, widths=(4, 6), blocks=(1, 1),
+                  key=jax.random.PRNGKey(seed))  # fmt: skip
+
+
+TINY_NETS = pytest.mark.parametrize(
+    "tiny", [tiny_vgg, tiny_skip_vgg, tiny_resnet], ids=["vgg", "skip", "resnet"]
+)
 
 
 def batch(seed: int = 1, n: int = 6, classes: int = 5):
@@ -35,17 +88,17 @@ def hp(state_lr: float, momentum: float = 0.0) -> TracedHyperparameters:
 
 
 def test_vgg5_follows_table_5_and_the_contract():
-    model = build_model("vgg5", {"activation": "gelu"}, (3, 32, 32), 100, jax.random.PRNGKey(0))
+    model = eqx.filter_eval_shape(
+        build_model, "vgg5", {"activation": "gelu"}, (3, 32, 32), 100, jax.random.PRNGKey(0)
+    )
     assert isinstance(model, PCModel) and model.depth == 5
-    states = model.forward_states(jnp.zeros((3, 32, 32)))
-    assert [s.shape for s in states] == [(128, 16, 16), (256, 8, 8), (512, 4, 4), (512, 1, 1),
-                                         (100,)]  # fmt: skip
+    assert state_shapes("vgg5", (3, 32, 32), 100) == [(128, 16, 16), (256, 8, 8), (512, 4, 4),
+                                                      (512, 1, 1), (100,)]  # fmt: skip
     assert [c.padding for c in model.convs][-1] == ((0, 0), (0, 0))
 
 
 def test_vgg7_pools_where_the_papers_code_does():
-    model = build_model("vgg7", {"activation": "gelu"}, (3, 32, 32), 10, jax.random.PRNGKey(0))
-    shapes = [s.shape for s in model.forward_states(jnp.zeros((3, 32, 32)))]
+    shapes = state_shapes("vgg7", (3, 32, 32), 10)
     assert shapes == [(128, 16, 16), (128, 16, 16), (256, 8, 8), (256, 6, 6), (512, 3, 3),
                       (512, 1, 1), (10,)]  # fmt: skip
 
@@ -55,37 +108,50 @@ def test_inference_lowers_the_energy_on_cifar_shaped_data():
     x = jax.random.normal(jax.random.PRNGKey(4), (4, 3, 32, 32))
     y = jax.nn.one_hot(jnp.arange(4), 10)
     pc = PredictiveCoding(output_loss=squared_error, T=1)
-    states, _ = pc.init_states(model, x, jax.random.PRNGKey(0))
+    states = init_states(pc, model, x)
     totals = []
     for _ in range(20):
-        totals.append(float(jnp.sum(pc.energies(model, x, states, y))))
+        totals.append(float(total_energy(pc, model, x, states, y)))
         states = infer(pc, model, x, states, y, hp(0.05), steps=1)
     assert totals[-1] < 0.9 * totals[0]
     assert np.all(np.diff(totals) <= 1e-6 * totals[0])
 
 
-def grads(pc: PredictiveCoding, model, x, states, y):
-    energy = lambda m: jnp.sum(jnp.mean(pc.energies(m, x, states, y), axis=0))
-    return eqx.filter_grad(energy)(model)
-
-
-def test_t0_output_layer_gradient_equals_backprop_for_a_conv_net():
-    model, (x, y) = tiny_vgg(), batch()
+@TINY_NETS
+def test_t0_output_layer_gradient_equals_backprop_for_a_conv_net(tiny):
+    model, (x, y) = tiny(), batch()
     pc = PredictiveCoding(output_loss=squared_error, T=0)
-    states, _ = pc.init_states(model, x, jax.random.PRNGKey(0))
-    pc_head = grads(pc, model, x, states, y).head
-    bp_head = eqx.filter_grad(Backprop(output_loss=squared_error).loss)(model, x, y).head
-    np.testing.assert_allclose(pc_head.weight, bp_head.weight, rtol=1e-5, atol=1e-7)
+    pc_g = grads(pc, model, x, init_states(pc, model, x), y)
+    bp_g = bp_grads(model, x, y)
+    np.testing.assert_allclose(pc_g.head.weight, bp_g.head.weight, rtol=1e-5, atol=1e-7)
+    if getattr(model, "skip", None) is not None:  # the skip feeds the output layer too
+        np.testing.assert_allclose(pc_g.skip.weight, bp_g.skip.weight, rtol=1e-5, atol=1e-7)
 
 
-def test_a_conv_net_at_equilibrium_with_weak_output_precision_matches_backprop():
+@TINY_NETS
+def test_inference_lowers_the_energy_of_a_tiny_conv_net(tiny):
+    """Step by step, skips and shortcuts included (small weights keep the drop small)."""
+    model, (x, y) = tiny(seed=3), batch(seed=4)
+    pc = PredictiveCoding(output_loss=squared_error, T=1)
+    states = init_states(pc, model, x)
+    totals = []
+    for _ in range(15):
+        totals.append(float(total_energy(pc, model, x, states, y)))
+        states = infer(pc, model, x, states, y, hp(0.2), steps=1)
+    assert totals[-1] < 0.99 * totals[0], totals
+    assert np.all(np.diff(totals) <= 1e-6 * totals[0]), totals
+
+
+@TINY_NETS
+def test_a_conv_net_at_equilibrium_with_weak_output_precision_matches_backprop(tiny):
+    """The equilibrium's weight gradients (scaled by the precision) point where backprop's
+    do, through skips and shortcuts too."""
     precision = 1e-2
-    model, (x, y) = tiny_vgg(seed=2), batch(seed=5)
+    model, (x, y) = tiny(seed=2), batch(seed=5)
     pc = PredictiveCoding(output_loss=squared_error, T=300, output_precision=precision)
-    states, _ = pc.init_states(model, x, jax.random.PRNGKey(0))
-    states = infer(pc, model, x, states, y, hp(0.2, momentum=0.5))
+    states = infer(pc, model, x, init_states(pc, model, x), y, hp(0.2, momentum=0.5))
     pc_g = grads(pc, model, x, states, y)
-    bp_g = eqx.filter_grad(Backprop(output_loss=squared_error).loss)(model, x, y)
+    bp_g = bp_grads(model, x, y)
     for p, b in zip(jax.tree.leaves(pc_g), jax.tree.leaves(bp_g), strict=True):
         pg = np.asarray(p).ravel() / precision
         bg = np.asarray(b).ravel()

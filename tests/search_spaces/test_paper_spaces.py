@@ -7,7 +7,7 @@ import re
 import pytest
 
 from pcsearch.catalogue import ALGORITHMS, TASKS
-from pcsearch.params import PAPER_BEST
+from pcsearch.params import PAPER_BEST, resolve
 from search_spaces import (
     CategoricalParam,
     FixedParam,
@@ -79,16 +79,41 @@ def test_unknown_space_lists_names() -> None:
         get_space("mcpc@9")
 
 
-@pytest.mark.parametrize("task", list(TASKS))
-@pytest.mark.parametrize("algorithm", IMPLEMENTED)
+NO_SPACE = ("mcpc-iris",)
+"""Appendix C.2 gives the iris model fixed values; Table 10 searches MNIST only."""
+SUPPORTED = [
+    (t, a)
+    for t, info in TASKS.items()
+    for a in IMPLEMENTED
+    if a in info.algorithms and t not in NO_SPACE
+]
+
+
+@pytest.mark.parametrize(("task", "algorithm"), SUPPORTED)
 def test_default_space_for_every_catalogue_pair(task: str, algorithm: str) -> None:
     space = default_space(task, algorithm)
     space.check_for(task, algorithm)
     assert algorithm in space.algorithms
     family = ALGORITHMS[algorithm].family
+    if family == "mcpc":  # Table 10, for both MNIST tasks
+        assert space.ref == "mcpc@1"
+        return
+    if TASKS[task].mode == "autoencoder":  # Tables 8 and 9
+        kind = "linear" if TASKS[task].model == "ae-linear" else "deconv"
+        assert space.name == f"autoencoder-{kind}-{family}"
+        assert log_range(space, "weight_lr")[1] == 1e-3
+        return
+    if TASKS[task].mode == "memory":  # Appendix C.3's grid
+        assert space.ref == "associative-memory@2"
+        return
     small = task in ("mlp-digits", "mlp-two-moons", "mlp-two-circles")
     assert space.name == f"discriminative-{'small-' if small else ''}{family}"
     assert log_range(space, "weight_lr")[1] == (1e-2 if small else 3e-4)
+
+
+def test_a_task_without_a_shipped_space_is_told_to_write_one() -> None:
+    with pytest.raises(SearchSpaceError, match="'mcpc-iris'.*write one"):
+        default_space("mcpc-iris", "mcpc")
 
 
 def test_default_space_refuses_unknown_and_unimplemented() -> None:
@@ -250,7 +275,8 @@ def test_table11_vgg19(name: str) -> None:
 
 def test_c3_associative_memory_grid() -> None:
     """Appendix C.3: 19 values each of lr = 1e-4 + k 5e-5 and gamma = 0.1 + k 0.05."""
-    space = get_space("associative-memory")
+    space = get_space("associative-memory@1")
+    space.check_for("am-tinyimagenet", "pc-se")
     grid = space.grid("pc-se")
     assert grid["weight_lr"] == [round(1e-4 + k * 5e-5, 10) for k in range(19)]
     assert grid["state_lr"] == [round(0.1 + k * 0.05, 10) for k in range(19)]
@@ -258,6 +284,24 @@ def test_c3_associative_memory_grid() -> None:
     assert grid["T"] == [20, 50, 100]
     assert grid["T_recall"] == [50000, 100000]
     assert space.fixed("pc-se") == {"activation": "tanh", "epochs": 500, "batch_size": 50}
+
+
+def test_c3_grid_in_per_sample_state_rates() -> None:
+    """Version 2: the paper's code steps states on the batch-mean energy, so its gamma is
+    50 (the fixed batch) times a per-sample state_lr; the rest is version 1's."""
+    v1, v2 = get_space("associative-memory@1"), get_space("associative-memory")
+    assert v2.ref == "associative-memory@2"
+    g1, g2 = v1.grid("pc-se"), v2.grid("pc-se")
+    assert g2["state_lr"] == [round(g / 50, 10) for g in g1["state_lr"]]
+    assert {k: v for k, v in g2.items() if k != "state_lr"} == {
+        k: v for k, v in g1.items() if k != "state_lr"
+    }
+    assert v2.fixed("pc-se") == v1.fixed("pc-se") and v2.fixed("pc-se")["batch_size"] == 50
+    for task in ("am-mnist", "am-tinyimagenet"):
+        v2.check_for(task, "pc-se")
+        params = resolve(task, "pc-se")
+        for name, values in g2.items():
+            assert params[name] in values, (task, name)
 
 
 # -- Section 5 and Appendix D: energy and stability ---------------------------------------

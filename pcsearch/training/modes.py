@@ -1,0 +1,67 @@
+"""A task's mode, parsed once: what its networks clamp and how they are scored.
+
+The catalogue names the mode as a string (``TaskInfo.mode``); this turns it into values
+the core uses: the clamping of PC networks, the clamping of the BP baseline (an
+autoencoder in generative tasks), the test-set evaluation, and, where a mode trains on a
+part of the data (associative memory), which part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pcsearch.algorithms import AUTOENCODER, CONDITIONAL, DISCRIMINATIVE, GENERATIVE, Clamping
+from pcsearch.catalogue import ALGORITHMS, TaskInfo
+from pcsearch.training.device_data import DeviceData
+from pcsearch.training.evaluation import Classification, Evaluation, Reconstruction
+from pcsearch.training.memory import memory_data, recall_evaluation
+from pcsearch.training.sampling import Sampling
+
+
+@dataclass(frozen=True)
+class Mode:
+    pc: Clamping
+    bp: Clamping
+    evaluation: Callable[[TaskInfo, int, Mapping[str, Any]], Evaluation]
+    """(task, number of classes, resolved hyperparameters) -> the evaluation."""
+    prepare: Callable[[DeviceData, TaskInfo, Mapping[str, Any]], DeviceData] | None = None
+    """(the task's data, task, hyperparameters) -> the data the mode trains and is tested
+    on; None: the data as loaded."""
+    evaluate_every_epoch: bool = True
+    """False: evaluate only after the last epoch (an evaluation that costs more than
+    training, like associative-memory recall)."""
+
+    def clamping(self, algorithm: str) -> Clamping:
+        return self.bp if ALGORITHMS[algorithm].family == "bp" else self.pc
+
+
+MODES: dict[str, Mode] = {
+    "discriminative": Mode(
+        DISCRIMINATIVE,
+        DISCRIMINATIVE,
+        lambda task, classes, params: Classification(top_k=5 if classes > 10 else 1),
+    ),
+    "autoencoder": Mode(GENERATIVE, AUTOENCODER, lambda task, classes, params: Reconstruction()),
+    # MCPC only (no BP baseline): h_0 free, or clamped to the label; the data at the top.
+    "sampling": Mode(GENERATIVE, GENERATIVE, lambda task, classes, params: Sampling(classes)),
+    "conditional-sampling": Mode(
+        CONDITIONAL, CONDITIONAL, lambda task, classes, params: Sampling(classes)
+    ),
+    # PC only: h_0 free, the images at the top; trained and tested on the same few images.
+    "memory": Mode(
+        GENERATIVE,
+        GENERATIVE,
+        lambda task, classes, params: recall_evaluation(task, params),
+        prepare=memory_data,
+        evaluate_every_epoch=False,
+    ),
+}
+
+
+def mode_of(task: TaskInfo) -> Mode:
+    try:
+        return MODES[task.mode]
+    except KeyError:
+        raise NotImplementedError(f"task {task.name!r}: mode {task.mode!r} has no setup") from None
