@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from pcsearch.data import celeba, load_dataset
 from pcsearch.data import datasets as ds
 from pcsearch.data.celeba import load_celeba
 from pcsearch.errors import DataFormatError, DataUnavailableError
-
-Image = pytest.importorskip("PIL.Image")
 
 COLOURS = [(200, 30, 30), (30, 200, 30), (30, 30, 200), (220, 220, 40), (90, 90, 90),
            (10, 160, 160), (250, 250, 250)]  # fmt: skip

@@ -1,0 +1,170 @@
+"""The discriminative tasks (the paper's Table 1, Appendix E and Table 4's AlexNet)."""
+
+from __future__ import annotations
+
+from pcsearch.catalogue.task_types import (
+    CIFAR_AUGMENTATION,
+    TINYIMAGENET_AUGMENTATION,
+    Augmentation,
+    TaskInfo,
+)
+
+_PAPER_MLP = {"hidden_width": 128, "hidden_layers": 3, "batch_size": 128, "epochs": 25}
+_SMALL_MLP = {
+    "hidden_width": 64,
+    "hidden_layers": 2,
+    "batch_size": 32,
+    "epochs": 20,
+    "activation": "gelu",
+}
+
+_PAPER_VGG = {"batch_size": 128, "epochs": 50, "activation": "gelu"}
+
+_TABLE11 = {"epochs": 30, "batch_size": 128, "weight_lr": 1e-4, "T": 24}
+"""Table 11 (VGG-19 on CIFAR-10), shared by both variants; the best values differ below."""
+_VGG19_PLAIN = _TABLE11 | {
+    "activation": "gelu", "state_lr": 0.1, "state_momentum": 0.99, "weight_decay": 1e-4,
+}  # fmt: skip
+_VGG19_SKIP = _TABLE11 | {
+    "activation": "leaky_relu", "state_lr": 0.5, "state_momentum": 0.5, "weight_decay": 5e-4,
+}  # fmt: skip
+_ALEXNET_TIMING = {
+    "batch_size": 128, "epochs": 6, "activation": "leaky_relu", "T": 10, "state_lr": 0.1,
+    "state_momentum": 0.5, "weight_lr": 1e-4, "weight_decay": 1e-4,
+}  # fmt: skip
+"""The paper's code for Table 4's AlexNet timing (time_benchmarking/ALEXNET/cifar10/PC_SE.yaml
+in liukidar/pcx): not tuned values, the paper reports no AlexNet accuracy."""
+
+_DATASET_TITLES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "tinyimagenet": "Tiny ImageNet"}
+_MODEL_TITLES = {
+    "vgg5": "VGG-5 of Table 5",
+    "vgg7": "VGG-7 of Table 5",
+    "vgg9": "VGG-9 of Table 1 (VGG-7 grown to 8 convs)",
+    "resnet18": "ResNet-18 of Table 1 (CIFAR-style, no batch norm)",
+}
+
+
+def _image_tasks() -> list[TaskInfo]:
+    """The paper's other convolutional tasks: Tiny ImageNet for VGG-5/7, VGG-9 and ResNet-18
+    of Table 1, VGG-19 of Appendix E (Table 11) and AlexNet of Table 4."""
+    tasks = []
+    grid = [("vgg5", "tinyimagenet"), ("vgg7", "tinyimagenet")]
+    grid += [(m, d) for m in ("vgg9", "resnet18") for d in ("cifar10", "cifar100", "tinyimagenet")]
+    for model, dataset in grid:
+        tiny = dataset == "tinyimagenet"
+        summary = f"{_DATASET_TITLES[dataset]}, {_MODEL_TITLES[model]}"
+        if tiny:
+            summary += "; 56x56 crops; top-1 and top-5 accuracy"
+        elif dataset == "cifar100":
+            summary += "; top-1 and top-5 accuracy"
+        augmentation = TINYIMAGENET_AUGMENTATION if tiny else CIFAR_AUGMENTATION
+        info = TaskInfo(
+            f"{model}-{dataset}",
+            dataset,
+            model,  # type: ignore[arg-type]
+            summary,
+            defaults=dict(_PAPER_VGG),
+            augmentation=augmentation,
+        )
+        tasks.append(info)
+    # Appendix E trains with flips and small rotations; pcsearch has flips only.
+    flips = Augmentation(flip=True)
+    return tasks + [
+        TaskInfo(
+            "vgg19-cifar10",
+            "cifar10",
+            "vgg19",
+            "CIFAR-10, VGG-19 without skip connection (Appendix E); Table 11's best values",
+            defaults=dict(_VGG19_PLAIN),
+            augmentation=flips,
+        ),
+        TaskInfo(
+            "vgg19skip-cifar10",
+            "cifar10",
+            "vgg19skip",
+            "CIFAR-10, VGG-19 with Appendix E's skip into the output; Table 11's best values",
+            defaults=dict(_VGG19_SKIP),
+            augmentation=flips,
+        ),
+        TaskInfo(
+            "alexnet-cifar10",
+            "cifar10",
+            "alexnet",
+            "CIFAR-10, AlexNet of Table 4's timings (the paper's code's run settings)",
+            defaults=dict(_ALEXNET_TIMING),
+            augmentation=CIFAR_AUGMENTATION,
+        ),
+    ]
+
+
+def discriminative_tasks() -> list[TaskInfo]:
+    return [
+        TaskInfo(
+            "mlp-mnist",
+            "mnist",
+            "mlp",
+            "MNIST digits, 784-128-128-128-10 (paper)",
+            defaults=dict(_PAPER_MLP),
+        ),
+        TaskInfo(
+            "mlp-fashionmnist",
+            "fashionmnist",
+            "mlp",
+            "Fashion-MNIST, 784-128-128-128-10 (paper)",
+            defaults=dict(_PAPER_MLP),
+        ),
+        TaskInfo(
+            "mlp-digits",
+            "digits",
+            "mlp",
+            "scikit-learn 8x8 digits, 64-64-64-10 (bundled)",
+            defaults=dict(_SMALL_MLP),
+        ),
+        TaskInfo(
+            "mlp-two-moons",
+            "two-moons",
+            "mlp",
+            "two moons, noise 0.1 (bundled)",
+            defaults=dict(_SMALL_MLP),
+        ),
+        TaskInfo(
+            "mlp-two-circles",
+            "two-circles",
+            "mlp",
+            "two circles, noise 0.1, factor 0.5 (bundled)",
+            defaults=dict(_SMALL_MLP),
+        ),
+        TaskInfo(
+            "vgg5-cifar10",
+            "cifar10",
+            "vgg5",
+            "CIFAR-10, VGG-5 of Table 5 (128-256-512-512 channels)",
+            defaults=dict(_PAPER_VGG),
+            augmentation=CIFAR_AUGMENTATION,
+        ),
+        TaskInfo(
+            "vgg5-cifar100",
+            "cifar100",
+            "vgg5",
+            "CIFAR-100, VGG-5 of Table 5; top-1 and top-5 accuracy",
+            defaults=dict(_PAPER_VGG),
+            augmentation=CIFAR_AUGMENTATION,
+        ),
+        TaskInfo(
+            "vgg7-cifar10",
+            "cifar10",
+            "vgg7",
+            "CIFAR-10, VGG-7 of Table 5 (128-128-256-256-512-512 channels)",
+            defaults=dict(_PAPER_VGG),
+            augmentation=CIFAR_AUGMENTATION,
+        ),
+        TaskInfo(
+            "vgg7-cifar100",
+            "cifar100",
+            "vgg7",
+            "CIFAR-100, VGG-7 of Table 5; top-1 and top-5 accuracy",
+            defaults=dict(_PAPER_VGG),
+            augmentation=CIFAR_AUGMENTATION,
+        ),
+        *_image_tasks(),
+    ]

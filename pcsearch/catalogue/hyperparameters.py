@@ -1,0 +1,208 @@
+"""The hyperparameters of the vocabulary: kind, range, and where each one applies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pcsearch.catalogue.algorithms import Family
+
+
+@dataclass(frozen=True)
+class HyperparameterInfo:
+    name: str
+    kind: Literal["int", "float", "choice"]
+    summary: str
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    families: tuple[Family, ...] = ("pc", "ipc", "nudging", "bp", "mcpc")
+    traced: bool = False
+    """Traced values vary between trials without recompiling the training program."""
+    models: tuple[str, ...] | None = None
+    """The models (``TaskInfo.model``) it applies to; None: every model."""
+    modes: tuple[str, ...] | None = None
+    """The modes (``TaskInfo.mode``) it applies to; None: every mode."""
+
+
+ACTIVATIONS = ("relu", "leaky_relu", "gelu", "tanh", "hard_tanh", "silu")
+PC_FAMILIES: tuple[Family, ...] = ("pc", "ipc", "nudging", "mcpc")
+
+HYPERPARAMETERS: dict[str, HyperparameterInfo] = {
+    h.name: h
+    for h in [
+        HyperparameterInfo(
+            "T", "int", "inference steps per batch", low=1, high=10_000, families=PC_FAMILIES
+        ),
+        HyperparameterInfo(
+            "state_lr",
+            "float",
+            "state learning rate (per-sample gradient)",
+            low=0.0,
+            high=100.0,
+            families=PC_FAMILIES,
+            traced=True,
+        ),
+        HyperparameterInfo(
+            "state_momentum",
+            "float",
+            "momentum of the state optimiser",
+            low=0.0,
+            high=1.0,
+            families=PC_FAMILIES,
+            traced=True,
+        ),
+        HyperparameterInfo(
+            "state_optimizer",
+            "choice",
+            "optimiser for the states (MCPC's is always Langevin: noisy momentum SGD)",
+            choices=("sgd", "adam"),
+            families=("pc", "ipc", "nudging"),
+        ),
+        HyperparameterInfo(
+            "weight_lr",
+            "float",
+            "peak-schedule base learning rate of weights",
+            low=0.0,
+            high=10.0,
+            traced=True,
+        ),
+        HyperparameterInfo(
+            "weight_decay", "float", "decoupled weight decay", low=0.0, high=10.0, traced=True
+        ),
+        HyperparameterInfo(
+            "weight_optimizer", "choice", "optimiser for the weights", choices=("adamw", "sgd")
+        ),
+        HyperparameterInfo(
+            "weight_momentum",
+            "float",
+            "momentum of the weights' SGD (the paper's stability study); AdamW ignores it",
+            low=0.0,
+            high=0.999,
+            traced=True,
+        ),
+        HyperparameterInfo(
+            "weight_schedule",
+            "choice",
+            "weight learning-rate schedule: the paper's warmup-cosine, or constant (Section 5)",
+            choices=("warmup-cosine", "constant"),
+        ),
+        HyperparameterInfo("activation", "choice", "hidden activation", choices=ACTIVATIONS),
+        HyperparameterInfo(
+            "init",
+            "choice",
+            "state initialisation",
+            choices=("forward", "zeros", "normal"),
+            families=PC_FAMILIES,
+        ),
+        HyperparameterInfo(
+            "init_std",
+            "float",
+            "std of the states' normal initialisation (init=normal)",
+            low=0.0,
+            high=100.0,
+            families=PC_FAMILIES,
+            traced=True,
+        ),
+        HyperparameterInfo(
+            "beta",
+            "float",
+            "nudging strength (its sign is the algorithm's); > 0: gradients are scaled by 1/beta",
+            low=0.0,
+            high=1.0,
+            families=("nudging",),
+            traced=True,
+        ),
+        HyperparameterInfo(
+            "beta_increment",
+            "float",
+            "added to beta after every epoch",
+            low=0.0,
+            high=1.0,
+            families=("nudging",),
+            traced=True,
+        ),
+        HyperparameterInfo("batch_size", "int", "examples per batch", low=1, high=100_000),
+        HyperparameterInfo("epochs", "int", "passes over the training set", low=1, high=10_000),
+        HyperparameterInfo(
+            "hidden_width",
+            "int",
+            "units per hidden layer",
+            low=1,
+            high=65_536,
+            models=("mlp", "ae-linear", "mlp-generator"),
+        ),
+        HyperparameterInfo(
+            "hidden_layers",
+            "int",
+            "number of hidden layers",
+            low=0,
+            high=64,
+            models=("mlp", "ae-linear", "mlp-generator"),
+        ),
+        # Task-specific: autoencoders, MCPC and associative memory (spaces only, for now).
+        HyperparameterInfo(
+            "kernel_size", "int", "deconvolution kernel size", low=1, high=15, models=("ae-deconv",)
+        ),
+        HyperparameterInfo(
+            "latent_dim",
+            "int",
+            "bottleneck width (a free h_0)",
+            low=1,
+            high=65_536,
+            models=("ae-linear", "mlp-generator"),
+        ),
+        HyperparameterInfo(
+            "h_var",
+            "float",
+            "MCPC Langevin noise variance",
+            low=0.0,
+            high=100.0,
+            families=("mcpc",),
+            traced=True,
+        ),
+        HyperparameterInfo(
+            "input_var",
+            "float",
+            "MCPC data-layer variance",
+            low=1e-6,
+            high=100.0,
+            families=("mcpc",),
+            traced=True,
+        ),
+        HyperparameterInfo(
+            "T_sample",
+            "int",
+            "MCPC Langevin steps with every state free when generating samples",
+            low=1,
+            high=1_000_000,
+            families=("mcpc",),
+        ),
+        HyperparameterInfo(
+            "T_recall",
+            "int",
+            "inference steps at recall (associative memory)",
+            low=1,
+            high=1_000_000,
+            families=PC_FAMILIES,
+            modes=("memory",),
+        ),
+        HyperparameterInfo(
+            "memory_size",
+            "int",
+            "training images memorised, and recalled (associative memory; the paper: 50-250)",
+            low=1,
+            high=1_000_000,
+            families=PC_FAMILIES,
+            modes=("memory",),
+        ),
+        HyperparameterInfo(
+            "corruption",
+            "choice",
+            "recall cue: Gaussian noise (std 0.2) or the bottom half masked (associative memory)",
+            choices=("mask", "noise"),
+            families=PC_FAMILIES,
+            modes=("memory",),
+        ),
+    ]
+}
