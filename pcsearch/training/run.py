@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,11 @@ from pcsearch.params import resolve
 from pcsearch.training.device_data import DeviceData, device_data
 from pcsearch.training.environment import environment
 from pcsearch.training.epoch import (
-    evaluate_batched,
-    evaluate_jit,
+    Trial,
+    evaluate_trials,
     init_opt_state,
-    trace_batched,
-    trace_jit,
-    train_epoch,
-    train_epoch_batched,
+    trace_trials,
+    train_epochs,
 )
 from pcsearch.training.evaluation import Evaluation
 from pcsearch.training.modes import mode_of
@@ -43,8 +42,6 @@ from pcsearch.training.records import EpochRecord, RunResult
 
 PROBE_KEY = 2**31 - 1
 """Folded into a run's key for the energy trace's state noise: no epoch uses it."""
-EVAL_KEY = 2**31 - 2
-"""Folded into a run's key (then the epoch) for the test-set evaluation's randomness."""
 
 EpochCallback = Callable[[EpochRecord], bool | None]
 """Called after every epoch; a truthy return stops the run (e.g. a pruner's verdict)."""
@@ -111,10 +108,6 @@ def make_plan(
     weights = WeightOptimizer(params["weight_optimizer"], total, params["weight_schedule"])
     evaluation = mode.evaluation(info, data.num_classes, params)
     return Plan(info, algorithm, params, algo, weights, data, evaluation)
-
-
-def _eval_key(run_key: jax.Array, epoch: int) -> jax.Array:
-    return jax.random.fold_in(jax.random.fold_in(run_key, EVAL_KEY), epoch)
 
 
 def _evaluates(plan: Plan, epoch: int) -> bool:
@@ -185,54 +178,22 @@ def train(
     ``synthetic`` trains on random data of the task's shapes; ``max_batches`` cuts every
     epoch (and the test set) to that many batches: for timing and smoke runs.
     ``on_finish(plan, model, hp)`` sees the trained model (e.g. to score OOD data).
+
+    This is ``train_batched`` with one member: one training loop, one compiled program.
     """
-    plan = make_plan(task, algorithm, params, data_dir, synthetic, max_batches)
-    model, opt_state, hp, run_key = plan.new_model_and_state(seed)
-    data_seed = seed if data_seed is None else data_seed
-    data_key = jax.random.PRNGKey(data_seed)
-    result = _new_result(plan, seed, data_seed, plan.params)
-    d = plan.data
-    for epoch in range(plan.params["epochs"]):
-        start = time.perf_counter()
-        model, opt_state, energies = train_epoch(
-            plan.algorithm,
-            plan.weight_optimizer,
-            plan.params["batch_size"],
-            plan.task.augmentation,
-            model,
-            opt_state,
-            hp,
-            jax.random.fold_in(run_key, epoch),
-            jax.random.fold_in(data_key, epoch),
-            jnp.int32(epoch),
-            d.x_train,
-            d.y_train,
-        )
-        energies = np.asarray(energies)
-        seconds = time.perf_counter() - start
-        metrics: dict[str, float] = {}
-        if _evaluates(plan, epoch):
-            metrics = _floats(
-                evaluate_jit(
-                    plan.evaluation,
-                    plan.algorithm,
-                    model,
-                    hp,
-                    d.x_test,
-                    d.labels_test,
-                    _eval_key(run_key, epoch),
-                )
-            )
-        record = _finish_epoch(result, epoch, energies, metrics, seconds)
-        if result.status == "diverged":
-            break
-        if on_epoch is not None and on_epoch(record):
-            result.status, result.reason = "stopped", f"stopped after epoch {epoch + 1}"
-            break
-    if energy_trace:
-        result.energy_per_step = _energy_trace(plan, model, hp, run_key)
-    if on_finish is not None:
-        on_finish(plan, model, hp)
+    (result,) = train_batched(
+        task,
+        algorithm,
+        [params or {}],
+        seeds=[seed],
+        data_seed=seed if data_seed is None else data_seed,
+        data_dir=data_dir,
+        on_epoch=None if on_epoch is None else lambda _, record: on_epoch(record),
+        energy_trace=energy_trace,
+        synthetic=synthetic,
+        max_batches=max_batches,
+        on_finish=on_finish,
+    )
     return result
 
 
@@ -246,14 +207,8 @@ def _probe(plan: Plan) -> tuple[jax.Array, jax.Array]:
     return x, plan.data.y_train[:n]
 
 
-def _energy_trace(plan: Plan, model, hp, key: jax.Array) -> list[list[float]] | None:
-    if not isinstance(plan.algorithm, PredictiveCoding):
-        return None
-    x, y = _probe(plan)
-    trace = np.asarray(
-        trace_jit(plan.algorithm, model, x, y, hp, jax.random.fold_in(key, PROBE_KEY))
-    )
-    return [[float(e) for e in row] for row in trace]
+def _row(index: int, stacked: jax.Array) -> jax.Array:
+    return stacked[index]
 
 
 def _floats(metrics: Mapping[str, jax.Array]) -> dict[str, float]:
@@ -276,12 +231,14 @@ def train_batched(
     energy_trace: bool = False,
     synthetic: bool = False,
     max_batches: int | None = None,
+    on_finish: FinishCallback | None = None,
 ) -> list[RunResult]:
     """Train K configurations together; they must differ only in traced hyperparameters.
 
     The members share one data order (``data_seed``). ``on_epoch(member, record)``
     returning truthy stops that member alone. A member's results equal its own ``train``
     run with the same ``seed`` and ``data_seed``, up to float tolerance.
+    ``on_finish(plan, model, hp)`` is called once per member with its trained model.
     """
     if not members:
         raise PCSearchError("train_batched needs at least one member configuration")
@@ -298,24 +255,20 @@ def train_batched(
                 f"batched members may differ only in {', '.join(TRACED_NAMES)}"
             )
     plan = plans[0]
-    starts = [p.new_model_and_state(s) for p, s in zip(plans, seeds, strict=True)]
-    model, opt_state, hp, run_keys = jax.tree.map(lambda *xs: jnp.stack(xs), *starts)
+    starts = [Trial(*p.new_model_and_state(s)) for p, s in zip(plans, seeds, strict=True)]
+    trials = jax.tree.map(lambda *xs: jnp.stack(xs), *starts)
     results = [_new_result(plan, s, data_seed, p.params) for p, s in zip(plans, seeds, strict=True)]
     data_key = jax.random.PRNGKey(data_seed)
     active = [True] * len(members)
     d = plan.data
     for epoch in range(plan.params["epochs"]):
         start = time.perf_counter()
-        keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(run_keys, epoch)
-        model, opt_state, energies = train_epoch_batched(
+        trials, energies = train_epochs(
             plan.algorithm,
             plan.weight_optimizer,
             plan.params["batch_size"],
             plan.task.augmentation,
-            model,
-            opt_state,
-            hp,
-            keys,
+            trials,
             jax.random.fold_in(data_key, epoch),
             jnp.int32(epoch),
             d.x_train,
@@ -323,11 +276,10 @@ def train_batched(
         )
         energies = np.asarray(energies)
         seconds = time.perf_counter() - start
-        eval_keys = jax.vmap(_eval_key, in_axes=(0, None))(run_keys, epoch)
         metrics = {}
         if _evaluates(plan, epoch):
-            metrics = evaluate_batched(
-                plan.evaluation, plan.algorithm, model, hp, d.x_test, d.labels_test, eval_keys
+            metrics = evaluate_trials(
+                plan.evaluation, plan.algorithm, trials, jnp.int32(epoch), d.x_test, d.labels_test
             )
         for i, result in enumerate(results):
             if not active[i]:
@@ -343,8 +295,12 @@ def train_batched(
             break
     if energy_trace and isinstance(plan.algorithm, PredictiveCoding):
         x, y = _probe(plan)
-        keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(run_keys, PROBE_KEY)
-        traces = np.asarray(trace_batched(plan.algorithm, model, x, y, hp, keys))
+        keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(trials.key, PROBE_KEY)
+        traces = np.asarray(trace_trials(plan.algorithm, trials.model, x, y, trials.hp, keys))
         for result, trace in zip(results, traces, strict=True):
             result.energy_per_step = [[float(e) for e in row] for row in trace]
+    if on_finish is not None:
+        for i in range(len(members)):
+            member = jax.tree.map(partial(_row, i), trials)
+            on_finish(plan, member.model, member.hp)
     return results

@@ -18,7 +18,6 @@ from pcsearch.data import load_dataset
 from pcsearch.errors import UnknownNameError
 from pcsearch.models import build_model
 from pcsearch.params import resolve
-from pcsearch.training.epoch import train_epoch
 from pcsearch.training.mmd import median_bandwidth, mmd, squared_distances
 from pcsearch.training.modes import mode_of
 from pcsearch.training.run import make_plan, train
@@ -54,17 +53,17 @@ def test_mcpc_iris_samples_match_the_held_out_flowers() -> None:
     test against the 50 held-out flowers, which the untrained network's samples fail."""
     overrides = {"T": 50, "weight_lr": 5e-3, "epochs": 1}
     plan = make_plan("mcpc-iris", "mcpc", overrides, None)
-    model, opt_state, hp, key = plan.new_model_and_state(0)
+    model, _, hp, _ = plan.new_model_and_state(0)
     data, algorithm = plan.data, plan.algorithm
     assert isinstance(algorithm, MonteCarloPC) and algorithm.clamping == GENERATIVE
     draw = lambda m: algorithm.sample(m, None, hp, jax.random.PRNGKey(7), 500, steps=1000)
     untrained = draw(model)
-    for epoch in range(plan.params["epochs"]):
-        model, opt_state, energies = train_epoch(
-            algorithm, plan.weight_optimizer, plan.params["batch_size"],
-            plan.task.augmentation, model, opt_state, hp, jax.random.fold_in(key, epoch),
-            jax.random.PRNGKey(100 + epoch), jnp.int32(epoch), data.x_train, data.y_train,
-        )  # fmt: skip
+    trained = []
+    result = train(
+        "mcpc-iris", "mcpc", overrides, seed=0, on_finish=lambda p, m, h: trained.append(m)
+    )
+    (model,) = trained
+    energies = result.history[-1].energy_per_layer
     assert np.all(np.isfinite(np.asarray(energies)))
     samples = np.asarray(draw(model))
     flowers = np.asarray(data.x_train)  # standardised: mean 0, variance 1 per feature
