@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import io
 import os
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pcsearch.data.cache import write_npz
 from pcsearch.errors import DataFormatError, DataUnavailableError
 
 FOLDER = "img_align_celeba"
@@ -204,20 +204,7 @@ def _read_cache(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _write_cache(path: Path, arrays: tuple[np.ndarray, ...]) -> None:
-    """Save atomically (a temporary file renamed), or not at all if the folder is read-only."""
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **dict(zip(_CACHE_KEYS, arrays, strict=True)))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_npz(path, dict(zip(_CACHE_KEYS, arrays, strict=True)))
 
 
 # ------------------------------------------------------------------------------ helpers
