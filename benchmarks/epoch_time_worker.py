@@ -1,0 +1,70 @@
+"""The child side of ``epoch_time.py --worker``: pcsearch ``train`` runs, one record out.
+
+Imported by the child's ``main``, which may run under the peer's interpreter (the same-JAX
+diagnostic), so JAX and pcsearch are imported inside the functions, never at the top.
+"""
+
+from __future__ import annotations
+
+import functools
+import resource
+from typing import Any
+
+
+def worker(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run pcsearch ``train`` once per entry of ``spec["runs"]``, in this one process.
+
+    Runs in a child process started by the parent; its printed record is the measurement.
+    """
+    import jax
+
+    if spec.get("bundled_npz"):
+        _bundled_from_npz(spec["bundled_npz"])
+    from pcsearch.training import train
+    from pcsearch.training.environment import environment
+
+    runs = []
+    for overrides in spec["runs"]:
+        result = train(
+            spec["task"],
+            spec["algorithm"],
+            overrides,
+            seed=spec["seed"],
+            data_dir=spec["data_dir"],
+            synthetic=bool(spec.get("synthetic")),
+            max_batches=spec.get("max_batches"),
+        )
+        runs.append(
+            {
+                "epoch_seconds": [r.seconds for r in result.history],
+                "accuracy": [r.value for r in result.history],
+                "status": result.status,
+            }
+        )
+    env = environment()
+    return {
+        "runs": runs,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "versions": {k: env[k] for k in ("pcsearch", "jax", "jaxlib", "equinox", "optax")},
+        "device": env["device"],
+        "jax_backend": jax.default_backend(),
+    }
+
+
+def _bundled_from_npz(path: str) -> None:
+    """Serve the bundled data set from arrays the parent's pcsearch wrote.
+
+    Only for the same-JAX diagnostic, whose interpreter (the peer's) may lack scikit-learn;
+    it swaps a private loader, so the arrays are exactly those pcsearch itself produced.
+    """
+    import numpy as np
+
+    from pcsearch.data import datasets
+
+    @functools.cache  # like the loader it replaces, which pcsearch clears after use
+    def load(name: str) -> datasets.Dataset:
+        with np.load(path) as d:
+            arrays = [d[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+        return datasets.Dataset(*arrays, num_classes=int(arrays[1].max()) + 1, name=name)
+
+    datasets._load_bundled = load
