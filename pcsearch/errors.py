@@ -26,3 +26,8 @@ class DataFormatError(PCSearchError):
 
 class UnsupportedError(PCSearchError, ValueError):
     """A valid name used where it does not apply (an algorithm a task's mode cannot run)."""
+
+
+class RegistryError(PCSearchError):
+    """Two lists of one kind of name disagree (a builder without a catalogue entry, or the
+    reverse): a mistake in pcsearch itself, found when the module is imported."""

@@ -16,24 +16,33 @@ from pcsearch.algorithms.clamping import (
 )
 from pcsearch.algorithms.monte_carlo import MonteCarloPC
 from pcsearch.algorithms.predictive_coding import Nudging, PredictiveCoding
-from pcsearch.catalogue import algorithm_info
-from pcsearch.energy import OUTPUT_LOSSES
+from pcsearch.catalogue import ALGORITHMS, algorithm_info
+from pcsearch.catalogue.registry import check_registry
+from pcsearch.energy import OUTPUT_LOSSES, OutputLoss
+
+Builder = Callable[[Mapping[str, Any], Clamping, OutputLoss], Algorithm]
+"""(resolved hyperparameters, the task's clamping, the catalogue's output loss) -> algorithm."""
 
 
-def _pc(p: Mapping[str, Any], loss: str, **extra: Any) -> PredictiveCoding:
+def _pc(p: Mapping[str, Any], c: Clamping, loss: OutputLoss, **extra: Any) -> PredictiveCoding:
     return PredictiveCoding(
-        output_loss=OUTPUT_LOSSES[loss],
+        output_loss=loss,
         T=int(p["T"]),
         init=p["init"],
         state_optimizer=p["state_optimizer"],
+        clamping=c,
         **extra,
     )
 
 
-def _mcpc(p: Mapping[str, Any], clamping: Clamping) -> MonteCarloPC:
-    """Squared error at the data layer, a standard normal prior on a free h_0."""
+def _nudging(sign: int) -> Builder:
+    return lambda p, c, loss: _pc(p, c, loss, nudging=Nudging(sign=sign))
+
+
+def _mcpc(p: Mapping[str, Any], clamping: Clamping, loss: OutputLoss) -> MonteCarloPC:
+    """The catalogue's squared error at the data layer, a standard normal prior on a free h_0."""
     return MonteCarloPC(
-        output_loss=OUTPUT_LOSSES["se"],
+        output_loss=loss,
         T=int(p["T"]),
         init=p["init"],
         clamping=clamping,
@@ -42,19 +51,31 @@ def _mcpc(p: Mapping[str, Any], clamping: Clamping) -> MonteCarloPC:
     )
 
 
-Builder = Callable[[Mapping[str, Any], Clamping], Algorithm]
+def _backprop(p: Mapping[str, Any], clamping: Clamping, loss: OutputLoss) -> Backprop:
+    return Backprop(output_loss=loss, clamping=clamping)
 
-_BUILDERS: dict[str, Builder] = {
-    "pc-se": lambda p, c: _pc(p, "se", clamping=c),
-    "pc-ce": lambda p, c: _pc(p, "ce", clamping=c),
-    "ipc": lambda p, c: _pc(p, "se", incremental=True, clamping=c),
-    "pn": lambda p, c: _pc(p, "se", nudging=Nudging(sign=1), clamping=c),
-    "nn": lambda p, c: _pc(p, "se", nudging=Nudging(sign=-1), clamping=c),
-    "cn": lambda p, c: _pc(p, "se", nudging=Nudging(sign=0), clamping=c),
+
+BUILDERS: dict[str, Builder] = {
+    "pc-se": _pc,
+    "pc-ce": _pc,
+    "ipc": lambda p, c, loss: _pc(p, c, loss, incremental=True),
+    "pn": _nudging(1),
+    "nn": _nudging(-1),
+    "cn": _nudging(0),
     "mcpc": _mcpc,
-    "bp-se": lambda p, c: Backprop(output_loss=OUTPUT_LOSSES["se"], clamping=c),
-    "bp-ce": lambda p, c: Backprop(output_loss=OUTPUT_LOSSES["ce"], clamping=c),
+    "bp-se": _backprop,
+    "bp-ce": _backprop,
 }
+"""One builder per implemented algorithm of ``pcsearch.catalogue.ALGORITHMS``; the output
+loss comes from there (``AlgorithmInfo.output_loss``)."""
+
+check_registry(
+    "algorithm",
+    BUILDERS,
+    [n for n, a in ALGORITHMS.items() if a.implemented],
+    registry_at="pcsearch.algorithms.BUILDERS",
+    catalogue_at="pcsearch/catalogue/algorithms.py (implemented ones)",
+)
 
 
 def make_algorithm(
@@ -62,11 +83,12 @@ def make_algorithm(
 ) -> Algorithm:
     """The algorithm object for a name from the vocabulary, resolved hyperparameters and
     what the task clamps."""
-    algorithm_info(name)
-    return _BUILDERS[name](params, clamping)
+    info = algorithm_info(name)
+    return BUILDERS[name](params, clamping, OUTPUT_LOSSES[info.output_loss])
 
 
 __all__ = [
     "AUTOENCODER", "CONDITIONAL", "DISCRIMINATIVE", "GENERATIVE", "Algorithm", "Backprop",
-    "Clamping", "MonteCarloPC", "Nudging", "PredictiveCoding", "StepInput", "make_algorithm",
+    "BUILDERS", "Clamping", "MonteCarloPC", "Nudging", "PredictiveCoding", "StepInput",
+    "make_algorithm",
 ]  # fmt: skip

@@ -1,7 +1,11 @@
-"""What exists: tasks, algorithms and hyperparameters, as plain data.
+"""What exists: tasks, algorithms, models, data sets, modes and hyperparameters, as plain data.
 
 This package never imports JAX, so the API image and the search spaces can use it
-without an accelerator stack.
+without an accelerator stack. One list per kind of name lives here (``ALGORITHMS``,
+``MODELS``, ``DATASETS``, ``MODES``); the core's registries beside the code that builds
+each (``pcsearch.algorithms.BUILDERS``, ``pcsearch.models.BUILDERS``,
+``pcsearch.data.datasets.LOADERS``, ``pcsearch.training.modes.SETUPS``) are checked
+against them when imported (``pcsearch.catalogue.registry``).
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from pcsearch.catalogue.algorithms import ALGORITHMS, AlgorithmInfo, Family
-from pcsearch.catalogue.datasets import DATASET_SHAPES
+from pcsearch.catalogue.datasets import DATASET_SHAPES, DATASETS, DatasetInfo
 from pcsearch.catalogue.discriminative_tasks import discriminative_tasks
 from pcsearch.catalogue.generative_tasks import (
     autoencoder_tasks,
@@ -22,26 +26,21 @@ from pcsearch.catalogue.hyperparameters import (
     PC_FAMILIES,
     HyperparameterInfo,
 )
+from pcsearch.catalogue.models import MODELS, ModelInfo
+from pcsearch.catalogue.modes import MODE_ALGORITHMS, MODES, Mode, ModeInfo
+from pcsearch.catalogue.registry import by_name
 from pcsearch.catalogue.task_types import (
     CIFAR_AUGMENTATION,
-    MODE_ALGORITHMS,
     NO_AUGMENTATION,
     TINYIMAGENET_AUGMENTATION,
     Augmentation,
-    Mode,
     TaskInfo,
 )
 from pcsearch.errors import UnknownNameError, UnsupportedError
 
-TASKS: dict[str, TaskInfo] = {
-    t.name: t
-    for t in [
-        *discriminative_tasks(),
-        *autoencoder_tasks(),
-        *sampling_tasks(),
-        *memory_tasks(),
-    ]
-}
+TASKS: dict[str, TaskInfo] = by_name(
+    [*discriminative_tasks(), *autoencoder_tasks(), *sampling_tasks(), *memory_tasks()], "task"
+)
 
 
 def _lookup(table: dict[str, Any], kind: str, name: str) -> Any:
@@ -83,8 +82,9 @@ def hyperparameter_info(name: str) -> HyperparameterInfo:
 
 
 __all__ = [
-    "ACTIVATIONS", "ALGORITHMS", "CIFAR_AUGMENTATION", "DATASET_SHAPES", "HYPERPARAMETERS",
-    "MODE_ALGORITHMS", "NO_AUGMENTATION", "PC_FAMILIES", "TASKS", "TINYIMAGENET_AUGMENTATION",
-    "AlgorithmInfo", "Augmentation", "Family", "HyperparameterInfo", "Mode", "TaskInfo",
+    "ACTIVATIONS", "ALGORITHMS", "CIFAR_AUGMENTATION", "DATASETS", "DATASET_SHAPES",
+    "HYPERPARAMETERS", "MODELS", "MODES", "MODE_ALGORITHMS", "NO_AUGMENTATION", "PC_FAMILIES",
+    "TASKS", "TINYIMAGENET_AUGMENTATION", "AlgorithmInfo", "Augmentation", "DatasetInfo",
+    "Family", "HyperparameterInfo", "Mode", "ModeInfo", "ModelInfo", "TaskInfo",
     "algorithm_info", "check_supported", "hyperparameter_info", "task_info",
 ]  # fmt: skip

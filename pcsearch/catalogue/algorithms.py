@@ -1,9 +1,15 @@
-"""The algorithms of the vocabulary and their families."""
+"""The algorithms of the vocabulary and their families.
+
+The builders are ``pcsearch.algorithms.BUILDERS``, checked against the implemented ones here
+when that package is imported; the output loss is read from here, not repeated there.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from pcsearch.catalogue.registry import by_name
 
 Family = Literal["pc", "ipc", "nudging", "bp", "mcpc"]
 
@@ -17,9 +23,8 @@ class AlgorithmInfo:
     implemented: bool = True
 
 
-ALGORITHMS: dict[str, AlgorithmInfo] = {
-    a.name: a
-    for a in [
+ALGORITHMS: dict[str, AlgorithmInfo] = by_name(
+    [
         AlgorithmInfo("pc-se", "pc", "predictive coding, squared-error output energy", "se"),
         AlgorithmInfo("pc-ce", "pc", "predictive coding, cross-entropy output energy", "ce"),
         AlgorithmInfo("ipc", "ipc", "incremental PC: weights move at every inference step", "se"),
@@ -29,5 +34,6 @@ ALGORITHMS: dict[str, AlgorithmInfo] = {
         AlgorithmInfo("mcpc", "mcpc", "Monte Carlo PC (Langevin state dynamics)", "se"),
         AlgorithmInfo("bp-se", "bp", "backprop baseline, squared-error loss", "se"),
         AlgorithmInfo("bp-ce", "bp", "backprop baseline, cross-entropy loss", "ce"),
-    ]
-}
+    ],
+    "algorithm",
+)

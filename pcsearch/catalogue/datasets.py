@@ -1,20 +1,52 @@
-"""Each data set's example shape and number of classes, without reading any file."""
+"""The data sets of the vocabulary: each one's example shape and number of classes,
+without reading any file.
+
+The loaders are ``pcsearch.data.datasets.LOADERS``, checked against this list when that
+module is imported; a contract test loads every one (from tiny files) and compares its
+shapes with these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pcsearch.catalogue.registry import by_name
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    title: str
+    shape: tuple[int, ...]
+    """One example's input shape: [D] for flattened and tabular sets, [C, H, W] for images."""
+    classes: int
+
+
+_FLAT_28 = (784,)
+_RGB_32 = (3, 32, 32)
+
+DATASETS: dict[str, DatasetInfo] = by_name(
+    [
+        DatasetInfo("mnist", "MNIST", _FLAT_28, 10),
+        DatasetInfo("fashionmnist", "Fashion-MNIST", _FLAT_28, 10),
+        DatasetInfo("digits", "scikit-learn 8x8 digits", (64,), 10),
+        DatasetInfo("two-moons", "two moons", (2,), 2),
+        DatasetInfo("two-circles", "two circles", (2,), 2),
+        DatasetInfo("cifar10", "CIFAR-10", _RGB_32, 10),
+        DatasetInfo("cifar100", "CIFAR-100", _RGB_32, 100),
+        DatasetInfo("tinyimagenet", "Tiny ImageNet", (3, 64, 64), 200),
+        DatasetInfo("mnist-raw", "MNIST, pixels in [0, 1]", _FLAT_28, 10),
+        DatasetInfo("fashionmnist-raw", "Fashion-MNIST, pixels in [0, 1]", _FLAT_28, 10),
+        DatasetInfo("cifar10-raw", "CIFAR-10, pixels in [0, 1]", _RGB_32, 10),
+        DatasetInfo("celeba", "CelebA at 32x32, pixels in [0, 1]", _RGB_32, 1),
+        DatasetInfo("iris", "iris sepal and petal length", (2,), 3),
+        DatasetInfo("mnist-parity", "MNIST labelled even (0) or odd (1)", _FLAT_28, 2),
+    ],
+    "dataset",
+)
 
 DATASET_SHAPES: dict[str, tuple[tuple[int, ...], int]] = {
-    "mnist": ((784,), 10),
-    "fashionmnist": ((784,), 10),
-    "digits": ((64,), 10),
-    "two-moons": ((2,), 2),
-    "two-circles": ((2,), 2),
-    "cifar10": ((3, 32, 32), 10),
-    "cifar100": ((3, 32, 32), 100),
-    "tinyimagenet": ((3, 64, 64), 200),
-    "mnist-raw": ((784,), 10),
-    "fashionmnist-raw": ((784,), 10),
-    "cifar10-raw": ((3, 32, 32), 10),
-    "celeba": ((3, 32, 32), 1),
-    "iris": ((2,), 3),
-    "mnist-parity": ((784,), 2),
+    n: (d.shape, d.classes) for n, d in DATASETS.items()
 }
 """Each dataset's input shape (one example) and number of classes: what synthetic data
 for timing and smoke runs is made of, without reading any file."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pcsearch.catalogue.datasets import DATASETS
+from pcsearch.catalogue.models import MODELS
 from pcsearch.catalogue.task_types import (
     CIFAR_AUGMENTATION,
     TINYIMAGENET_AUGMENTATION,
@@ -35,14 +37,6 @@ _ALEXNET_TIMING = {
 """The paper's code for Table 4's AlexNet timing (time_benchmarking/ALEXNET/cifar10/PC_SE.yaml
 in liukidar/pcx): not tuned values, the paper reports no AlexNet accuracy."""
 
-_DATASET_TITLES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "tinyimagenet": "Tiny ImageNet"}
-_MODEL_TITLES = {
-    "vgg5": "VGG-5 of Table 5",
-    "vgg7": "VGG-7 of Table 5",
-    "vgg9": "VGG-9 of Table 1 (VGG-7 grown to 8 convs)",
-    "resnet18": "ResNet-18 of Table 1 (CIFAR-style, no batch norm)",
-}
-
 
 def _image_tasks() -> list[TaskInfo]:
     """The paper's other convolutional tasks: Tiny ImageNet for VGG-5/7, VGG-9 and ResNet-18
@@ -52,7 +46,7 @@ def _image_tasks() -> list[TaskInfo]:
     grid += [(m, d) for m in ("vgg9", "resnet18") for d in ("cifar10", "cifar100", "tinyimagenet")]
     for model, dataset in grid:
         tiny = dataset == "tinyimagenet"
-        summary = f"{_DATASET_TITLES[dataset]}, {_MODEL_TITLES[model]}"
+        summary = f"{DATASETS[dataset].title}, {MODELS[model].title}"
         if tiny:
             summary += "; 56x56 crops; top-1 and top-5 accuracy"
         elif dataset == "cifar100":
@@ -61,7 +55,7 @@ def _image_tasks() -> list[TaskInfo]:
         info = TaskInfo(
             f"{model}-{dataset}",
             dataset,
-            model,  # type: ignore[arg-type]
+            model,
             summary,
             defaults=dict(_PAPER_VGG),
             augmentation=augmentation,

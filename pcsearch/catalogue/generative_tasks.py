@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pcsearch.catalogue.paper_best import PAPER_VALUES
 from pcsearch.catalogue.task_types import TaskInfo
 
 _AUTOENCODER = {
@@ -12,7 +13,7 @@ _AUTOENCODER = {
 }  # fmt: skip
 """Tables 8 and 9, and the paper's code (examples/autoencoders/*/pc_*.py in liukidar/pcx):
 every state starts at zero, h_0 included; AdamW at a constant learning rate; hard_tanh is
-its configs' usual activation. The paper's best values per algorithm are in params."""
+its configs' usual activation. The paper's best values per algorithm are in paper_best.json."""
 
 
 def autoencoder_tasks() -> list[TaskInfo]:
@@ -34,7 +35,7 @@ def autoencoder_tasks() -> list[TaskInfo]:
         TaskInfo(
             name,
             dataset,
-            model,  # type: ignore[arg-type]
+            model,
             f"{title} reconstruction, {layout[model]}; pixels in [0, 1]",
             metric="mse",
             direction="minimize",
@@ -56,13 +57,10 @@ _MCPC_IRIS = _MCPC | {
 paper's code's (its iris MCPC script in liukidar/pcx), which the paper does not state."""
 _MCPC_MNIST = _MCPC | {"hidden_width": 256, "hidden_layers": 3, "T": 1000, "epochs": 100}
 """Appendix C.2: 256-unit hidden layers, T = 1000 (10000 to generate); 100 epochs as the
-paper's code trains. The searched values (Table 10) are the paper's best, in params."""
-_MNIST_FID_BEST = {
-    "batch_size": 900, "state_lr": 0.01845, "state_momentum": 0.9, "weight_lr": 0.00176,
-    "weight_decay": 0.01, "input_var": 0.165, "activation": "relu",
-}  # fmt: skip
-"""mcpc-mnist's FID-optimised values (the paper's code), lent to the conditional task, for
-which the paper publishes none."""
+paper's code trains. The searched values (Table 10) are the paper's best, in paper_best.json."""
+_MNIST_FID_BEST = PAPER_VALUES[("mcpc-mnist", "mcpc")].values
+"""mcpc-mnist's FID-optimised values (the paper's code; paper_best.json), lent to the
+conditional task, for which the paper publishes none."""
 
 
 def sampling_tasks() -> list[TaskInfo]:
@@ -87,7 +85,7 @@ def sampling_tasks() -> list[TaskInfo]:
             metric="mmd",
             direction="minimize",
             defaults=dict(defaults),
-            mode=mode,  # type: ignore[arg-type]
+            mode=mode,
         )
         for name, dataset, summary, defaults, mode in tasks
     ]

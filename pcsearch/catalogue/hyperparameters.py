@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pcsearch.catalogue.algorithms import Family
+from pcsearch.catalogue.models import MODELS, models_reading
+from pcsearch.catalogue.modes import MODES
+from pcsearch.catalogue.registry import by_name
+from pcsearch.errors import RegistryError
 
 
 @dataclass(frozen=True)
@@ -20,7 +24,8 @@ class HyperparameterInfo:
     traced: bool = False
     """Traced values vary between trials without recompiling the training program."""
     models: tuple[str, ...] | None = None
-    """The models (``TaskInfo.model``) it applies to; None: every model."""
+    """The models (``TaskInfo.model``) it applies to; None: every model. Derived from
+    ``ModelInfo.hyperparameters`` (pcsearch/catalogue/models.py): never set it here."""
     modes: tuple[str, ...] | None = None
     """The modes (``TaskInfo.mode``) it applies to; None: every mode."""
 
@@ -28,9 +33,8 @@ class HyperparameterInfo:
 ACTIVATIONS = ("relu", "leaky_relu", "gelu", "tanh", "hard_tanh", "silu")
 PC_FAMILIES: tuple[Family, ...] = ("pc", "ipc", "nudging", "mcpc")
 
-HYPERPARAMETERS: dict[str, HyperparameterInfo] = {
-    h.name: h
-    for h in [
+_LISTED: dict[str, HyperparameterInfo] = by_name(
+    [
         HyperparameterInfo(
             "T", "int", "inference steps per batch", low=1, high=10_000, families=PC_FAMILIES
         ),
@@ -124,33 +128,12 @@ HYPERPARAMETERS: dict[str, HyperparameterInfo] = {
         ),
         HyperparameterInfo("batch_size", "int", "examples per batch", low=1, high=100_000),
         HyperparameterInfo("epochs", "int", "passes over the training set", low=1, high=10_000),
-        HyperparameterInfo(
-            "hidden_width",
-            "int",
-            "units per hidden layer",
-            low=1,
-            high=65_536,
-            models=("mlp", "ae-linear", "mlp-generator"),
-        ),
-        HyperparameterInfo(
-            "hidden_layers",
-            "int",
-            "number of hidden layers",
-            low=0,
-            high=64,
-            models=("mlp", "ae-linear", "mlp-generator"),
-        ),
+        HyperparameterInfo("hidden_width", "int", "units per hidden layer", low=1, high=65_536),
+        HyperparameterInfo("hidden_layers", "int", "number of hidden layers", low=0, high=64),
         # Task-specific: autoencoders, MCPC and associative memory (spaces only, for now).
+        HyperparameterInfo("kernel_size", "int", "deconvolution kernel size", low=1, high=15),
         HyperparameterInfo(
-            "kernel_size", "int", "deconvolution kernel size", low=1, high=15, models=("ae-deconv",)
-        ),
-        HyperparameterInfo(
-            "latent_dim",
-            "int",
-            "bottleneck width (a free h_0)",
-            low=1,
-            high=65_536,
-            models=("ae-linear", "mlp-generator"),
+            "latent_dim", "int", "bottleneck width (a free h_0)", low=1, high=65_536
         ),
         HyperparameterInfo(
             "h_var",
@@ -204,5 +187,34 @@ HYPERPARAMETERS: dict[str, HyperparameterInfo] = {
             families=PC_FAMILIES,
             modes=("memory",),
         ),
-    ]
+    ],
+    "hyperparameter",
+)
+
+
+def _check() -> None:
+    """Models name hyperparameters that exist; hyperparameters name modes that exist."""
+    for model in MODELS.values():
+        unknown = [h for h in model.hyperparameters if h not in _LISTED]
+        if unknown:
+            raise RegistryError(
+                f"model {model.name!r} reads hyperparameters {unknown} that "
+                "pcsearch.catalogue.HYPERPARAMETERS does not describe; add them there"
+            )
+    for h in _LISTED.values():
+        if h.models is not None:
+            raise RegistryError(
+                f"hyperparameter {h.name!r} sets models=; list it in the models' "
+                "ModelInfo.hyperparameters (pcsearch/catalogue/models.py) instead"
+            )
+        if h.modes is not None and not set(h.modes) <= set(MODES):
+            raise RegistryError(
+                f"hyperparameter {h.name!r} names modes {h.modes} that pcsearch.catalogue.MODES "
+                "does not describe"
+            )
+
+
+_check()
+HYPERPARAMETERS: dict[str, HyperparameterInfo] = {
+    n: replace(h, models=models_reading(n)) for n, h in _LISTED.items()
 }

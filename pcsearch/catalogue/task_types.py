@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pcsearch.catalogue.datasets import DATASETS
+from pcsearch.catalogue.models import MODELS
+from pcsearch.catalogue.modes import MODE_ALGORITHMS, MODES, Mode
+from pcsearch.errors import RegistryError
+
 
 @dataclass(frozen=True)
 class Augmentation:
@@ -46,29 +51,13 @@ TINYIMAGENET_AUGMENTATION = Augmentation(crop=56, flip=True)
 """Appendix B: random 56x56 crops (no padding) and flips; the test set centre-cropped."""
 
 
-Mode = Literal["discriminative", "autoencoder", "sampling", "conditional-sampling", "memory"]
-
-MODE_ALGORITHMS: dict[str, tuple[str, ...]] = {
-    "discriminative": ("pc-se", "pc-ce", "ipc", "pn", "nn", "cn", "bp-se", "bp-ce"),
-    "autoencoder": ("pc-se", "ipc", "bp-se"),
-    "sampling": ("mcpc",),
-    "conditional-sampling": ("mcpc",),
-    "memory": ("pc-se",),
-}
-"""Which algorithms each mode trains with (the paper's Sections 4.1-4.2): labels at the top
-and nudging for discriminative networks; a decoder with the data at the top (and a BP
-autoencoder) for reconstruction; MCPC for sampling, unconditional (h_0 free) or conditional
-(h_0 clamped to the label); PC for associative memory."""
-
-
 @dataclass(frozen=True)
 class TaskInfo:
     name: str
     dataset: str
-    model: Literal[
-        "mlp", "vgg5", "vgg7", "vgg9", "vgg19", "vgg19skip", "resnet18", "alexnet", "ae-linear",
-        "ae-deconv", "mlp-generator",
-    ]  # fmt: skip
+    """A key of ``DATASETS`` (pcsearch/catalogue/datasets.py)."""
+    model: str
+    """A key of ``MODELS`` (pcsearch/catalogue/models.py)."""
     summary: str
     metric: Literal["accuracy", "mse", "mmd"] = "accuracy"
     direction: Literal["maximize", "minimize"] = "maximize"
@@ -76,7 +65,19 @@ class TaskInfo:
     augmentation: Augmentation = NO_AUGMENTATION
     """What happens to training images on the device (and the test set's crop, if any)."""
     mode: Mode = "discriminative"
-    """What the network learns and what is clamped: see ``MODE_ALGORITHMS``."""
+    """What the network learns and what is clamped: a key of ``MODES``."""
+
+    def __post_init__(self) -> None:
+        for kind, value, table, where in (
+            ("dataset", self.dataset, DATASETS, "datasets.py"),
+            ("model", self.model, MODELS, "models.py"),
+            ("mode", self.mode, MODES, "modes.py"),
+        ):
+            if value not in table:
+                raise RegistryError(
+                    f"task {self.name!r} names {kind} {value!r}, which pcsearch/catalogue/"
+                    f"{where} does not describe; choose one of: {', '.join(table)}"
+                )
 
     @property
     def algorithms(self) -> tuple[str, ...]:

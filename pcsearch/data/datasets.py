@@ -15,21 +15,27 @@ decoding its JPEGs is slow): parsing the gzip files takes well under a second, a
 cache of MNIST would be about 220 MB, and the data folder may be shared or read-only. The
 parsed arrays are cached in memory per process instead; they are read-only because every
 caller shares them.
+
+``LOADERS`` (at the end) holds one loader per data set of ``pcsearch.catalogue.DATASETS``,
+which describes each one's shapes; the two are checked against each other on import.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from pcsearch.catalogue.datasets import DATASETS as CATALOGUE_DATASETS
+from pcsearch.catalogue.registry import check_registry
 from pcsearch.data.celeba import clear_cache as clear_celeba_cache
 from pcsearch.data.celeba import load_celeba
+from pcsearch.data.cifar import CifarName, load_cifar
 from pcsearch.data.cifar import clear_cache as clear_cifar_cache
-from pcsearch.data.cifar import load_cifar
 from pcsearch.data.download import download
 from pcsearch.data.idx import read_idx
 from pcsearch.data.iris import load_iris_split
@@ -38,22 +44,6 @@ from pcsearch.data.tinyimagenet import load_tinyimagenet
 from pcsearch.errors import DataFormatError, DataUnavailableError, UnknownNameError
 
 DATA_DIR_ENV = "PCSEARCH_DATA_DIR"
-IDX_DATASETS = ("mnist", "fashionmnist")
-CIFAR_DATASETS = ("cifar10", "cifar100")
-IMAGE_FOLDER_DATASETS = ("tinyimagenet", "celeba")
-RAW_DATASETS = ("mnist-raw", "fashionmnist-raw", "cifar10-raw")
-BUNDLED_DATASETS = ("digits", "two-moons", "two-circles", "iris")
-PARITY_DATASETS = ("mnist-parity",)
-"""MNIST with labels 0 (even digit) and 1 (odd): conditional MCPC's h_0 (Appendix C.2)."""
-DATASETS: tuple[str, ...] = (
-    IDX_DATASETS
-    + CIFAR_DATASETS
-    + IMAGE_FOLDER_DATASETS
-    + RAW_DATASETS
-    + BUNDLED_DATASETS
-    + PARITY_DATASETS
-)
-
 IDX_FILES = (
     "train-images-idx3-ubyte.gz",
     "train-labels-idx1-ubyte.gz",
@@ -156,24 +146,9 @@ def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:
     Raises UnknownNameError for an unknown name, DataUnavailableError when files are missing
     and cannot be downloaded, and DataFormatError when a file on disk is damaged.
     """
-    if name not in DATASETS:
+    if name not in LOADERS:
         raise UnknownNameError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
-    if name in PARITY_DATASETS:
-        d = load_dataset(name.removesuffix("-parity"), data_dir)
-        return _make(name, d.x_train, d.y_train % 2, d.x_test, d.y_test % 2, 2)
-    if name == "iris":
-        return _make(name, *load_iris_split())
-    if name not in BUNDLED_DATASETS:
-        root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
-        base, raw = name.removesuffix("-raw"), name in RAW_DATASETS
-        if base in CIFAR_DATASETS:
-            return _make(name, *load_cifar(base, root, normalise=not raw))  # type: ignore[arg-type]
-        if name == "tinyimagenet":
-            return _make(name, *load_tinyimagenet(root))
-        if name == "celeba":
-            return _make(name, *load_celeba(root))
-        return _load_idx(base, str(root.resolve()), raw)
-    return _load_bundled(name)
+    return LOADERS[name](data_dir)
 
 
 def clear_cache() -> None:
@@ -317,3 +292,63 @@ def _load_bundled(name: str) -> Dataset:
         x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
     num_classes = int(max(y_tr.max(), y_te.max())) + 1
     return _make(name, x_tr, y_tr, x_te, y_te, num_classes)
+
+
+# ---------------------------------------------------------------------------- registry
+
+Loader = Callable[[str | Path | None], Dataset]
+"""data_dir (None: ``default_data_dir()``) -> the data set; bundled sets ignore it."""
+
+
+def _root(data_dir: str | Path | None) -> Path:
+    return Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+
+
+def _idx(name: str, raw: bool = False) -> Loader:
+    return lambda data_dir: _load_idx(name, str(_root(data_dir).resolve()), raw)
+
+
+def _cifar(name: CifarName, raw: bool = False) -> Loader:
+    label = f"{name}-raw" if raw else name
+    return lambda data_dir: _make(label, *load_cifar(name, _root(data_dir), normalise=not raw))
+
+
+def _parity(name: str) -> Loader:
+    """``name`` with labels 0 (even digit) and 1 (odd): conditional MCPC's h_0 (Appendix C.2)."""
+
+    def load(data_dir: str | Path | None) -> Dataset:
+        d = load_dataset(name, data_dir)
+        return _make(f"{name}-parity", d.x_train, d.y_train % 2, d.x_test, d.y_test % 2, 2)
+
+    return load
+
+
+LOADERS: dict[str, Loader] = {
+    "mnist": _idx("mnist"),
+    "fashionmnist": _idx("fashionmnist"),
+    "cifar10": _cifar("cifar10"),
+    "cifar100": _cifar("cifar100"),
+    "tinyimagenet": lambda d: _make("tinyimagenet", *load_tinyimagenet(_root(d))),
+    "celeba": lambda d: _make("celeba", *load_celeba(_root(d))),
+    "mnist-raw": _idx("mnist", raw=True),
+    "fashionmnist-raw": _idx("fashionmnist", raw=True),
+    "cifar10-raw": _cifar("cifar10", raw=True),
+    "digits": lambda d: _load_bundled("digits"),
+    "two-moons": lambda d: _load_bundled("two-moons"),
+    "two-circles": lambda d: _load_bundled("two-circles"),
+    "iris": lambda d: _make("iris", *load_iris_split()),
+    "mnist-parity": _parity("mnist"),
+}
+"""One loader per data set of ``pcsearch.catalogue.DATASETS`` (checked below); the "-raw"
+variants read the same files with pixels x/255 in [0, 1]."""
+
+check_registry(
+    "dataset",
+    LOADERS,
+    CATALOGUE_DATASETS,
+    registry_at="pcsearch.data.datasets.LOADERS",
+    catalogue_at="pcsearch/catalogue/datasets.py",
+)
+
+DATASETS: tuple[str, ...] = tuple(LOADERS)
+"""The names ``load_dataset`` knows, in ``LOADERS``' order."""

@@ -1,10 +1,13 @@
-"""Activation functions by their hyperparameter names."""
+"""Activation functions by their hyperparameter names (the choices of ``activation`` in
+``pcsearch.catalogue``, checked when this module is imported)."""
 
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 
+from pcsearch.catalogue import ACTIVATIONS as CATALOGUE_ACTIVATIONS
+from pcsearch.catalogue.registry import check_registry
 from pcsearch.errors import UnknownNameError
 
 
@@ -20,6 +23,14 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "hard_tanh": hard_tanh,
     "silu": jax.nn.silu,
 }
+
+check_registry(
+    "activation",
+    ACTIVATIONS,
+    CATALOGUE_ACTIVATIONS,
+    registry_at="pcsearch.models.activations.ACTIVATIONS",
+    catalogue_at="pcsearch/catalogue/hyperparameters.py (ACTIVATIONS)",
+)
 
 
 def activation(name: str) -> Callable[[jax.Array], jax.Array]:

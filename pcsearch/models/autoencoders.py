@@ -1,4 +1,4 @@
-"""The paper's autoencoder models (Section 4.2, Appendix C.1), built by the task's model name.
+"""The paper's autoencoder models (Section 4.2, Appendix C.1), one builder per model name.
 
 PC and iPC train only a decoder: its bottom state h_0 is the free latent and the data is
 clamped at its top. BP trains an encoder-decoder that maps the data to itself, the decoder
@@ -26,32 +26,39 @@ from pcsearch.models.mlp import MLP
 if TYPE_CHECKING:
     from pcsearch.algorithms.clamping import Clamping
 
-AUTOENCODER_MODELS = ("ae-linear", "ae-deconv")
-
 
 def has_encoder(clamping: Clamping | None) -> bool:
     """Whether the data enters at the bottom too (BP's autoencoder), not only at the top."""
     return clamping is not None and clamping.bottom == "input"
 
 
-def build_autoencoder(
-    name: str,
+def build_linear_autoencoder(
     params: Mapping[str, Any],
     input_shape: Sequence[int],
+    num_classes: int,
+    key: jax.Array,
+    clamping: Clamping | None = None,
+) -> MLP:
+    """``ae-linear``: a decoder (h_0 free), or an encoder-decoder when ``clamping`` puts data
+    at the bottom. ``num_classes`` is not read: the data is the target."""
+    act = activation(params["activation"])
+    pixels = 1
+    for n in input_shape:
+        pixels *= int(n)
+    hidden = [int(params["hidden_width"])] * int(params["hidden_layers"])
+    decoder = [int(params["latent_dim"]), *hidden, pixels]
+    sizes = [pixels, *hidden, *decoder] if has_encoder(clamping) else decoder
+    return MLP(sizes, act, key=key)
+
+
+def build_deconv_autoencoder(
+    params: Mapping[str, Any],
+    input_shape: Sequence[int],
+    num_classes: int,
     key: jax.Array,
     clamping: Clamping | None = None,
 ) -> PCModel:
-    """A decoder (h_0 free), or an encoder-decoder when ``clamping`` puts data at the bottom."""
+    """``ae-deconv``: the deconv decoder, or the conv encoder-decoder for BP (as above)."""
     act = activation(params["activation"])
-    if name == "ae-linear":
-        pixels = 1
-        for n in input_shape:
-            pixels *= int(n)
-        hidden = [int(params["hidden_width"])] * int(params["hidden_layers"])
-        decoder = [int(params["latent_dim"]), *hidden, pixels]
-        sizes = [pixels, *hidden, *decoder] if has_encoder(clamping) else decoder
-        return MLP(sizes, act, key=key)
-    if name == "ae-deconv":
-        build = conv_autoencoder if has_encoder(clamping) else deconv_decoder
-        return build(input_shape, int(params["kernel_size"]), act, key=key)
-    raise ValueError(f"no autoencoder called {name!r}; choose one of {AUTOENCODER_MODELS}")
+    build = conv_autoencoder if has_encoder(clamping) else deconv_decoder
+    return build(input_shape, int(params["kernel_size"]), act, key=key)

@@ -28,6 +28,7 @@ import numpy as np
 
 from pcsearch.algorithms import Algorithm, PredictiveCoding
 from pcsearch.catalogue import DATASET_SHAPES, TaskInfo
+from pcsearch.data import tinyimagenet
 from pcsearch.errors import PCSearchError, UnsupportedError
 from pcsearch.hyperparams import TracedHyperparameters
 from pcsearch.models.base import PCModel
@@ -39,7 +40,7 @@ NOISE_STD = 0.2
 """Appendix C.3 and the paper's code: Gaussian noise of standard deviation 0.2."""
 
 _CHANNEL_STATS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
-    "tinyimagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    "tinyimagenet": (tinyimagenet.MEAN, tinyimagenet.STD),
 }
 """Per-channel (mean, std) the loaders normalise with (Table 6; pcsearch.data.tinyimagenet),
 undone here: the paper's memories are x/255. The "-raw" data sets are x/255 already."""

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pcsearch.algorithms import AUTOENCODER, CONDITIONAL, DISCRIMINATIVE, GENERATIVE, Clamping
-from pcsearch.catalogue import ALGORITHMS, TaskInfo
+from pcsearch.catalogue import ALGORITHMS, MODES, TaskInfo
+from pcsearch.catalogue.registry import check_registry
 from pcsearch.training.device_data import DeviceData
 from pcsearch.training.evaluation import Classification, Evaluation, Reconstruction
 from pcsearch.training.memory import memory_data, recall_evaluation
@@ -21,7 +22,7 @@ from pcsearch.training.sampling import Sampling
 
 
 @dataclass(frozen=True)
-class Mode:
+class ModeSetup:
     pc: Clamping
     bp: Clamping
     evaluation: Callable[[TaskInfo, int, Mapping[str, Any]], Evaluation]
@@ -37,20 +38,22 @@ class Mode:
         return self.bp if ALGORITHMS[algorithm].family == "bp" else self.pc
 
 
-MODES: dict[str, Mode] = {
-    "discriminative": Mode(
+SETUPS: dict[str, ModeSetup] = {
+    "discriminative": ModeSetup(
         DISCRIMINATIVE,
         DISCRIMINATIVE,
         lambda task, classes, params: Classification(top_k=5 if classes > 10 else 1),
     ),
-    "autoencoder": Mode(GENERATIVE, AUTOENCODER, lambda task, classes, params: Reconstruction()),
+    "autoencoder": ModeSetup(
+        GENERATIVE, AUTOENCODER, lambda task, classes, params: Reconstruction()
+    ),
     # MCPC only (no BP baseline): h_0 free, or clamped to the label; the data at the top.
-    "sampling": Mode(GENERATIVE, GENERATIVE, lambda task, classes, params: Sampling(classes)),
-    "conditional-sampling": Mode(
+    "sampling": ModeSetup(GENERATIVE, GENERATIVE, lambda task, classes, params: Sampling(classes)),
+    "conditional-sampling": ModeSetup(
         CONDITIONAL, CONDITIONAL, lambda task, classes, params: Sampling(classes)
     ),
     # PC only: h_0 free, the images at the top; trained and tested on the same few images.
-    "memory": Mode(
+    "memory": ModeSetup(
         GENERATIVE,
         GENERATIVE,
         lambda task, classes, params: recall_evaluation(task, params),
@@ -60,8 +63,17 @@ MODES: dict[str, Mode] = {
 }
 
 
-def mode_of(task: TaskInfo) -> Mode:
-    try:
-        return MODES[task.mode]
-    except KeyError:
-        raise NotImplementedError(f"task {task.name!r}: mode {task.mode!r} has no setup") from None
+"""One setup per mode of ``pcsearch.catalogue.MODES`` (checked below)."""
+
+check_registry(
+    "mode",
+    SETUPS,
+    MODES,
+    registry_at="pcsearch.training.modes.SETUPS",
+    catalogue_at="pcsearch/catalogue/modes.py",
+)
+
+
+def mode_of(task: TaskInfo) -> ModeSetup:
+    """The setup of the task's mode (the catalogue checks that the mode exists)."""
+    return SETUPS[task.mode]

@@ -112,7 +112,7 @@ def make_plan(
 
 def _evaluates(plan: Plan, epoch: int) -> bool:
     """Whether ``epoch`` is scored on the test set: every one, or only the last where the
-    task's mode says so (see ``Mode.evaluate_every_epoch``)."""
+    task's mode says so (see ``ModeSetup.evaluate_every_epoch``)."""
     return mode_of(plan.task).evaluate_every_epoch or epoch == plan.params["epochs"] - 1
 
 
