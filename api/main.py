@@ -11,7 +11,7 @@ from typing import Any
 import anyio.to_thread
 import optuna
 import swagger_ui_bundle
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -24,6 +24,7 @@ import pcsearch
 from api.cache import ReadCache
 from api.deps import StorageHolder
 from api.errors import ApiError, Unavailable
+from api.finite import finite_body, json_safe
 from api.middleware import BodyLimit, CachedReads, LastResort
 from api.routes import catalogue, health, studies
 from api.settings import Settings
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(finite_body)],  # before every route's own validation
     )
     app.state.settings = settings
     app.state.storage = holder
@@ -125,7 +127,7 @@ def _add_handlers(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(InvalidSubmission)
     async def invalid(request: Request, error: InvalidSubmission) -> JSONResponse:
         errors = [e.as_detail() for e in error.errors]
-        return JSONResponse({"detail": jsonable_encoder(errors)}, 422)
+        return JSONResponse({"detail": json_safe(jsonable_encoder(errors))}, 422)
 
     @app.exception_handler(PCSearchError)
     async def refused(request: Request, error: PCSearchError) -> JSONResponse:
@@ -133,7 +135,8 @@ def _add_handlers(app: FastAPI, settings: Settings) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": jsonable_encoder(_explained(error.errors()))}, 422)
+        errors = _explained(error.errors())
+        return JSONResponse({"detail": json_safe(jsonable_encoder(errors))}, 422)
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cache, cached_property
 from typing import Any
 
@@ -9,8 +10,20 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.errors import ApiError
+from api.secret_check import split_tokens
 
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+def is_local_host(host: str) -> bool:
+    """Whether only this machine can connect to ``host``: localhost, 127.0.0.0/8 or ::1."""
+    host = host.strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 class Settings(BaseSettings):
@@ -43,8 +56,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def tokens(self) -> tuple[str, ...]:
-        raw = self.api_tokens.get_secret_value()
-        return tuple(t.strip() for t in raw.split(",") if t.strip())
+        return split_tokens(self.api_tokens.get_secret_value())
 
 
 def load_settings(**values: Any) -> Settings:

@@ -24,8 +24,11 @@ def study_rows(
     """Pcsearch studies (or the one called ``name``), oldest first, with all their trials."""
     found = []
     for frozen in storage.get_all_studies():
-        config = frozen.user_attrs.get(attrs.CONFIG)
-        if not isinstance(config, dict) or name not in (None, frozen.study_name):
+        stored = attrs.stored(frozen)
+        config = stored.config
+        if not stored.made_by_pcsearch or not isinstance(config, dict):
+            continue
+        if name not in (None, frozen.study_name):
             continue
         trials = storage.get_all_trials(frozen._study_id, deepcopy=False)
         counts: dict[TrialState, int] = {}
@@ -39,7 +42,7 @@ def study_rows(
             task=config.get("task"),
             algorithm=config.get("algorithm"),
             n_trials=as_int(config.get("n_trials")),
-            status=frozen.user_attrs.get(attrs.STATUS),
+            status=stored.control,
             direction=direction,
             counts=counts,
             best=best.values[0] if best is not None else None,

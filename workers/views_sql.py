@@ -29,6 +29,7 @@ from workers import attrs
 STUDIES = models.StudyModel.__table__
 DIRECTIONS = models.StudyDirectionModel.__table__
 STUDY_ATTRS = models.StudyUserAttributeModel.__table__
+SYSTEM_ATTRS = models.StudySystemAttributeModel.__table__
 TRIALS = models.TrialModel.__table__
 VALUES = models.TrialValueModel.__table__
 PARAMS = models.TrialParamModel.__table__
@@ -57,6 +58,27 @@ def _flat(alias: Any, key: str, study_id: Any) -> Any:
     return and_(alias.c.study_id == study_id, alias.c.key == key)
 
 
+def _attr(table: Any, key: str, study_id: Any) -> Any:
+    """One attribute's JSON text (NULL when absent), as a scalar subquery: a join more
+    makes a plan that takes Postgres longer to build than the query takes to run."""
+    found = select(table.c.value_json).where(table.c.study_id == study_id, table.c.key == key)
+    return found.scalar_subquery()
+
+
+def _config(marker: Any, study_id: Any) -> Any:
+    """:attr:`workers.attrs.Stored.config` in SQL, as JSON text: an older study's
+    ``pcsearch`` user attribute (``marker``) if it holds an object, else the system one."""
+    stored = _attr(SYSTEM_ATTRS, attrs.STORED_CONFIG, study_id)
+    return case((func.substr(marker, 1, 1) == "{", marker), else_=stored)
+
+
+def _control(study_id: Any) -> Any:
+    """:attr:`workers.attrs.Stored.control` in SQL: an older study's user attribute while
+    it is set (not null), else the system attribute; NULL means active."""
+    old = _attr(STUDY_ATTRS, attrs.STATUS, study_id)
+    return func.coalesce(func.nullif(old, "null"), _attr(SYSTEM_ATTRS, attrs.CONTROL, study_id))
+
+
 BEST = case((and_(TRIALS.c.state == COMPLETE, VALUES.c.value_type == FINITE), VALUES.c.value))
 AGGREGATES = [
     *[
@@ -73,16 +95,16 @@ WITH_VALUES = TRIALS.outerjoin(
 
 
 def _page() -> Select:
-    """A page of pcsearch studies (those with a config attr) with their aggregates.
+    """A page of pcsearch studies (those with a description attr) with their aggregates.
 
     The page and its total (a window count) come first, so that the config documents are
     read for the page's studies only, once each (only ``n_trials`` is taken from them; the
     task and algorithm have flat attributes of their own).
     """
-    config, task, algorithm, status = (STUDY_ATTRS.alias(n) for n in ("c", "t", "a", "s"))
+    config, task, algorithm = (STUDY_ATTRS.alias(n) for n in ("c", "t", "a"))
     page = (
         select(STUDIES.c.study_id, STUDIES.c.study_name, func.count().over().label("total"))
-        .join(config, _flat(config, attrs.CONFIG, STUDIES.c.study_id))
+        .join(config, _flat(config, attrs.DESCRIPTION, STUDIES.c.study_id))
         .order_by(STUDIES.c.study_id)
         .limit(bindparam("limit", type_=None))
         .offset(bindparam("offset", type_=None))
@@ -95,21 +117,21 @@ def _page() -> Select:
         .group_by(TRIALS.c.study_id)
         .subquery("trials")
     )
+    spec = _config(config.c.value_json, page.c.study_id)
     return (
         select(
             page,
-            cast(config.c.value_json, JSON)["n_trials"].as_string().label("n_trials"),
+            cast(spec, JSON)["n_trials"].as_string().label("n_trials"),
             task.c.value_json.label("task"),
             algorithm.c.value_json.label("algorithm"),
-            status.c.value_json.label("status"),
+            _control(page.c.study_id).label("status"),
             DIRECTIONS.c.direction,
             *[trials.c[c.name] for c in AGGREGATES],
         )
         .select_from(
-            page.join(config, _flat(config, attrs.CONFIG, page.c.study_id))
+            page.join(config, _flat(config, attrs.DESCRIPTION, page.c.study_id))
             .outerjoin(task, _flat(task, attrs.TASK, page.c.study_id))
             .outerjoin(algorithm, _flat(algorithm, attrs.ALGORITHM, page.c.study_id))
-            .outerjoin(status, _flat(status, attrs.STATUS, page.c.study_id))
             .outerjoin(
                 DIRECTIONS,
                 and_(DIRECTIONS.c.study_id == page.c.study_id, DIRECTIONS.c.objective == 0),
@@ -122,24 +144,23 @@ def _page() -> Select:
 
 def _one() -> Select:
     """One study by name, with its whole config and its aggregates: a plain GROUP BY."""
-    config, status = STUDY_ATTRS.alias("c"), STUDY_ATTRS.alias("s")
-    keys = (
-        STUDIES.c.study_id,
-        STUDIES.c.study_name,
-        config.c.value_json.label("spec"),
-        status.c.value_json.label("status"),
-        DIRECTIONS.c.direction,
-    )
+    config, study_id = STUDY_ATTRS.alias("c"), STUDIES.c.study_id
+    keys = (study_id, STUDIES.c.study_name, config.c.value_json, DIRECTIONS.c.direction)
     return (
-        select(*keys, *AGGREGATES)
+        select(
+            study_id,
+            STUDIES.c.study_name,
+            _config(config.c.value_json, study_id).label("spec"),
+            _control(study_id).label("status"),
+            DIRECTIONS.c.direction,
+            *AGGREGATES,
+        )
         .select_from(
-            STUDIES.join(config, _flat(config, attrs.CONFIG, STUDIES.c.study_id))
-            .outerjoin(status, _flat(status, attrs.STATUS, STUDIES.c.study_id))
+            STUDIES.join(config, _flat(config, attrs.DESCRIPTION, study_id))
             .outerjoin(
-                DIRECTIONS,
-                and_(DIRECTIONS.c.study_id == STUDIES.c.study_id, DIRECTIONS.c.objective == 0),
+                DIRECTIONS, and_(DIRECTIONS.c.study_id == study_id, DIRECTIONS.c.objective == 0)
             )
-            .outerjoin(WITH_VALUES, TRIALS.c.study_id == STUDIES.c.study_id)
+            .outerjoin(WITH_VALUES, TRIALS.c.study_id == study_id)
         )
         .where(STUDIES.c.study_name == bindparam("name"))
         .group_by(*keys)
@@ -148,7 +169,7 @@ def _one() -> Select:
 
 _PAGE = _page()
 _ONE = _one()
-_COUNT = select(func.count()).select_from(STUDY_ATTRS).where(STUDY_ATTRS.c.key == attrs.CONFIG)
+_COUNT = select(func.count()).select_from(STUDY_ATTRS).where(STUDY_ATTRS.c.key == attrs.DESCRIPTION)
 _EXISTS = select(STUDIES.c.study_id).where(STUDIES.c.study_name == bindparam("name"))
 
 
@@ -172,19 +193,20 @@ def study_exists(conn: Connection, name: str) -> bool:
 def _study_row(row: Any) -> StudyRow:
     direction = row["direction"] or StudyDirection.MAXIMIZE
     best = row["high"] if direction == StudyDirection.MAXIMIZE else row["low"]
-    spec = _json(row["spec"]) if "spec" in row else None
+    whole = "spec" in row  # one study: its whole config, else a page's flat columns
+    spec = _json(row["spec"]) if whole else None
     flat = spec if isinstance(spec, dict) else {}
     return StudyRow(
         study_id=row["study_id"],
         name=row["study_name"],
-        task=flat.get("task") if spec is not None else _json(row["task"]),
-        algorithm=flat.get("algorithm") if spec is not None else _json(row["algorithm"]),
-        n_trials=as_int(flat.get("n_trials") if spec is not None else row["n_trials"]),
+        task=flat.get("task") if whole else _json(row["task"]),
+        algorithm=flat.get("algorithm") if whole else _json(row["algorithm"]),
+        n_trials=as_int(flat.get("n_trials") if whole else row["n_trials"]),
         status=_json(row["status"]),
         direction=direction,
         counts={s: int(row[s.name.lower()] or 0) for s in TrialState},
         best=best,
-        spec=flat if spec is not None else None,
+        spec=flat if whole else None,
     )
 
 
@@ -239,12 +261,13 @@ def best_trial(
 
 _FAILING = select(STUDY_ATTRS.c.key, STUDY_ATTRS.c.value_json).where(
     STUDY_ATTRS.c.study_id == bindparam("study_id"),
-    STUDY_ATTRS.c.key.startswith(attrs.FAILING_PREFIX),
+    STUDY_ATTRS.c.key.startswith(attrs.FAILING_PREFIX)
+    | STUDY_ATTRS.c.key.startswith(attrs.SKIPPED_PREFIX),
 )
 
 
-def failing_attrs(conn: Connection, study_id: int) -> dict[str, Any]:
-    """The study's ``failing:<worker>`` attributes, as stored."""
+def worker_marks(conn: Connection, study_id: int) -> dict[str, Any]:
+    """The study's ``failing:<worker>`` and ``skipped:<worker>`` attributes, as stored."""
     return {key: _json(value) for key, value in conn.execute(_FAILING, {"study_id": study_id})}
 
 
@@ -263,7 +286,10 @@ def _trials(filtered: bool) -> Select:
         select(STUDIES.c.study_id)
         .join(
             STUDY_ATTRS,
-            and_(STUDY_ATTRS.c.study_id == STUDIES.c.study_id, STUDY_ATTRS.c.key == attrs.CONFIG),
+            and_(
+                STUDY_ATTRS.c.study_id == STUDIES.c.study_id,
+                STUDY_ATTRS.c.key == attrs.DESCRIPTION,
+            ),
         )
         .where(STUDIES.c.study_name == bindparam("name"))
         .scalar_subquery()

@@ -14,14 +14,45 @@ class ApiCommandError(PCSearchError):
     """A flag or setting ``pcsearch api`` cannot start with."""
 
 
-def check_bind(host: str, tokens: tuple[str, ...], local_hosts: tuple[str, ...]) -> None:
-    """Without tokens there is no authentication, so only this machine may connect."""
-    if not tokens and host not in local_hosts:
+def check_bind(host: str, tokens: tuple[str, ...], url: str) -> None:
+    """Beyond localhost the tokens are all that guards the studies: refuse none, a short
+    one, or the example value of .env.example; and refuse the example database password
+    (it means .env.example was used as is). On localhost anything goes (tests, laptops)."""
+    from api.secret_check import EXAMPLE_VALUE, MAKE_ONE, MIN_CHARS, is_example, token_problems
+    from api.settings import is_local_host
+
+    if is_local_host(host):
+        return
+    if not tokens:
         raise ApiCommandError(
             f"refusing to serve on --host {host} without PCSEARCH_API_TOKENS: anyone who can "
             f"reach the port could create and delete studies; set PCSEARCH_API_TOKENS=<token>"
-            f"[,<token>...] or serve on --host 127.0.0.1"
+            f"[,<token>...] (make one with: {MAKE_ONE}) or serve on --host 127.0.0.1"
         )
+    weak = token_problems(tokens)
+    if weak:
+        raise ApiCommandError(
+            f"refusing to serve on --host {host} with a weak PCSEARCH_API_TOKENS: "
+            f"{'; '.join(weak)}; each token needs {MIN_CHARS} characters or more and must not "
+            f"be {EXAMPLE_VALUE!r}: make one with: {MAKE_ONE} (or serve on --host 127.0.0.1)"
+        )
+    if is_example(_password(url) or ""):
+        raise ApiCommandError(
+            f"refusing to serve on --host {host}: the database password in the storage URL is "
+            f"the example value {EXAMPLE_VALUE!r} of .env.example; give the database role a "
+            f"new password (ALTER ROLE <user> PASSWORD '<new>') and put it in the URL: make "
+            f"one with: {MAKE_ONE} (or serve on --host 127.0.0.1)"
+        )
+
+
+def _password(url: str) -> str | None:
+    """The password of a database URL; None for a journal file or a URL without one."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).password
+    except Exception:  # a journal path, not a URL
+        return None
 
 
 def check_storage(url: str) -> None:
@@ -52,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
     from api.logs import log_config
     from api.main import create_app
-    from api.settings import LOCAL_HOSTS, load_settings
+    from api.settings import load_settings
     from workers.storage import redact, storage_url
 
     if not 1 <= args.port <= 65535:
@@ -62,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     url = storage_url(args.storage)
     check_storage(url)
     settings = load_settings(database_url=url)
-    check_bind(args.host, settings.tokens, LOCAL_HOSTS)
+    check_bind(args.host, settings.tokens, url)
     workers = args.workers or settings.api_workers
     if not settings.tokens:
         auth = "no PCSEARCH_API_TOKENS: no authentication (local development only)"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import socket
 import subprocess
 from pathlib import Path
 
@@ -12,6 +14,8 @@ import pytest
 from tests.api.helpers import TOKENS, api_process
 
 pytestmark = pytest.mark.timeout(120)
+STRONG = secrets.token_urlsafe(32)
+EXAMPLES = ("change-me", "CHANGE_ME")  # public values: naming them gives nothing away
 
 
 def start(pcsearch_exe: str, cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -52,22 +56,107 @@ def test_refusals_are_one_line(
     assert message in lines[0]
 
 
-def test_tokens_allow_any_host(pcsearch_exe: str, tmp_path: Path) -> None:
-    """With tokens the bind check passes: the command gets as far as uvicorn (which then
-    fails on the port we hand it, already taken)."""
-    import socket
-
+def start_on_taken_port(
+    pcsearch_exe: str, tmp_path: Path, host: str, storage: str | None = None, **env: str
+) -> subprocess.CompletedProcess:
+    """``pcsearch api`` on a port already taken: past its checks it gets as far as uvicorn,
+    which fails at once (so an accepted start ends in a second, without serving)."""
     with socket.socket() as taken:
         taken.bind(("0.0.0.0", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        done = start(
+        return start(
             pcsearch_exe, tmp_path,
-            "--host", "0.0.0.0", "--port", port, "--storage", str(tmp_path / "s.journal"),
-            PCSEARCH_API_TOKENS="t",
+            "--host", host, "--port", port, "--storage", storage or str(tmp_path / "s.journal"),
+            **env,
         )  # fmt: skip
-    assert "refusing" not in done.stderr
+
+
+def assert_accepted(done: subprocess.CompletedProcess) -> None:
+    assert "refusing" not in done.stderr, done.stderr
     assert "pcsearch api: serving" in done.stderr and "address already in use" in done.stderr
+
+
+def test_strong_tokens_allow_any_host(pcsearch_exe: str, tmp_path: Path) -> None:
+    tokens = f"{secrets.token_urlsafe(32)}, {secrets.token_hex(8)}"  # 43 and 16 characters
+    assert_accepted(
+        start_on_taken_port(pcsearch_exe, tmp_path, "0.0.0.0", PCSEARCH_API_TOKENS=tokens)
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "tokens", "message"),
+    [
+        ("0.0.0.0", "change-me", "token 1 of 1 is the example value 'change-me' of .env.example"),
+        ("0.0.0.0", "CHANGE_ME", "token 1 of 1 is the example value"),
+        ("::", "Qz", "token 1 of 1 has 2 characters; at least 16 are needed"),
+        ("10.1.2.3", f"{STRONG},fifteen-chars-1", "token 2 of 2 has 15 characters"),
+        ("api.example.org", "token-one", "token 1 of 1 has 9 characters"),
+    ],
+)
+def test_weak_tokens_are_refused_beyond_localhost(
+    pcsearch_exe: str, tmp_path: Path, host: str, tokens: str, message: str
+) -> None:
+    done = start(
+        pcsearch_exe, tmp_path, "--host", host, "--storage", "x.journal", PCSEARCH_API_TOKENS=tokens
+    )
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"pcsearch api: error: refusing to serve on --host {host} with a weak")
+    assert message in line
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(32))"' in line
+    for token in set(tokens.split(",")) - set(EXAMPLES):
+        assert token not in line, "a token is a secret: never printed"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost"])
+def test_any_token_is_accepted_on_localhost(pcsearch_exe: str, tmp_path: Path, host: str) -> None:
+    """Tests and laptops: the port cannot be reached from elsewhere."""
+    assert_accepted(
+        start_on_taken_port(pcsearch_exe, tmp_path, host, PCSEARCH_API_TOKENS="change-me")
+    )
+
+
+def test_the_example_database_password_is_refused_beyond_localhost(
+    pcsearch_exe: str, tmp_path: Path
+) -> None:
+    """Only the example value: the database's own exposure is not the API's bind (its
+    password may be short, or absent with peer or trust authentication)."""
+    example = "postgresql+psycopg2://pcsearch:change-me@127.0.0.1:1/pcsearch"
+    done = start(
+        pcsearch_exe, tmp_path, "--host", "0.0.0.0", "--storage", example,
+        PCSEARCH_API_TOKENS=STRONG,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert "the database password in the storage URL is the example value" in line
+    assert "ALTER ROLE" in line and "secrets.token_urlsafe(32)" in line
+    short = example.replace("change-me", "pw-11")
+    accepted = start_on_taken_port(
+        pcsearch_exe, tmp_path, "0.0.0.0", short, PCSEARCH_API_TOKENS=STRONG
+    )
+    assert_accepted(accepted)
+    local = start_on_taken_port(
+        pcsearch_exe, tmp_path, "127.0.0.1", example, PCSEARCH_API_TOKENS=STRONG
+    )
+    assert_accepted(local)
+
+
+def test_local_hosts() -> None:
+    from api.settings import is_local_host
+
+    local = [
+        "127.0.0.1",
+        "127.255.0.9",
+        "::1",
+        "[::1]",
+        "localhost",
+        "LocalHost",
+        "::ffff:127.0.0.1",
+    ]
+    public = ["0.0.0.0", "::", "10.0.0.1", "192.168.1.2", "fe80::1", "api.example.org", ""]
+    assert [h for h in local if not is_local_host(h)] == []
+    assert [h for h in public if is_local_host(h)] == []
 
 
 @pytest.mark.postgres

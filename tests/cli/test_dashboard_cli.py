@@ -1,8 +1,10 @@
 """``pcsearch dashboard``: optuna-dashboard served on pcsearch's storage, run as a real
-process, read through its own JSON API and in a real browser."""
+process, read through its own JSON API and in a real browser: what it shows of a study,
+and whom it answers (local addresses only, and only its own Host names)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import secrets
@@ -34,7 +36,8 @@ def free_port() -> int:
 
 
 def make_study(url: str, name: str) -> dict[str, str]:
-    """A pcsearch study, made the way every shell makes one; the attrs it should show."""
+    """A pcsearch study, made the way every shell makes one; the attrs it should show:
+    a one-line description and flat copies, nothing else (no config, no control flag)."""
     from search_spaces import default_space
     from workers import studies
     from workers.config import StudyConfig
@@ -43,7 +46,8 @@ def make_study(url: str, name: str) -> dict[str, str]:
     space = default_space("mlp-two-moons", "pc-se")
     config = StudyConfig(task="mlp-two-moons", algorithm="pc-se", space=space.to_dict(), n_trials=4)
     studies.create(open_storage(url), name, config)
-    return {"task": "mlp-two-moons", "algorithm": "pc-se", "space": space.ref, "status": "active"}
+    line = f"pc-se on mlp-two-moons, 4 trials, TPE, space {space.ref}, seed 0"
+    return {"pcsearch": line, "task": "mlp-two-moons", "algorithm": "pc-se", "space": space.ref}
 
 
 @dataclass
@@ -136,13 +140,16 @@ def test_api_lists_the_study_with_its_attrs(pg_dashboard: Dashboard, pg_study) -
     found = [s for s in listed if s["study_name"] == name]
     assert len(found) == 1, f"{name} not in {[s['study_name'] for s in listed]}"
     attrs = {a["key"]: a["value"] for a in found[0]["user_attrs"]}
-    assert {k: attrs.get(k) for k in expected} == expected
+    assert attrs == expected
     assert found[0]["directions"] == ["maximize"]
 
-    detail = json.loads(pg_dashboard.get(f"/api/studies/{found[0]['study_id']}"))
+    raw = pg_dashboard.get(f"/api/studies/{found[0]['study_id']}").decode()
+    detail = json.loads(raw)
     assert detail["name"] == name
-    detail_attrs = {a["key"]: a["value"] for a in detail["user_attrs"]}
-    assert {k: detail_attrs.get(k) for k in expected} == expected
+    assert {a["key"]: a["value"] for a in detail["user_attrs"]} == expected
+    assert detail["objective_names"] == ["accuracy"]  # not "Objective 0"
+    for internal in ("n_trials", "overrides", "pcsearch:config", "pcsearch:control"):
+        assert internal not in raw, f"{internal!r} is for machines, not the dashboard"
 
 
 @pytest.mark.postgres
@@ -229,3 +236,158 @@ def test_port_in_use(pcsearch_exe: str, tmp_path: Path) -> None:
             pcsearch_exe, tmp_path, "--storage", "studies.journal", "--port", port
         )
     assert f"127.0.0.1:{port}" in line and "--port" in line
+
+
+# --- whom it answers ------------------------------------------------------------------------
+
+
+def request(dashboard: Dashboard, path: str, host: str | None, method: str = "GET"):
+    """``(status, body)`` of a request to the dashboard with this Host header (or none)."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", int(dashboard.url.rpartition(":")[2]), timeout=10
+    )
+    try:
+        connection.putrequest(method, path, skip_host=True)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "example.org"])
+def test_refuses_to_listen_where_others_reach_it(
+    pcsearch_exe: str, tmp_path: Path, host: str
+) -> None:
+    # No storage here: the address is refused before anything is opened.
+    line = _fails_in_one_line(pcsearch_exe, tmp_path, "--host", host)
+    assert f"--host {host} is not a local address" in line
+    for why in ("no login", "delete and rename studies", "SSH tunnel", "--behind-auth-proxy"):
+        assert why in line
+
+
+def test_listens_on_every_address_behind_an_auth_proxy(pcsearch_exe: str, tmp_path: Path) -> None:
+    make_study(str(tmp_path / "studies.journal"), "moons")
+    dashboard = start(
+        pcsearch_exe,
+        tmp_path,
+        *("--storage", "studies.journal", "--host", "0.0.0.0", "--behind-auth-proxy"),
+    )
+    port = dashboard.url.rpartition(":")[2]
+    try:
+        assert f"listening on http://0.0.0.0:{port}/dashboard" in dashboard.out.read_text()
+        assert "no login here" in dashboard.err.read_text()
+        status, body = request(dashboard, "/api/studies", f"localhost:{port}")
+        assert status == 200 and b"moons" in body
+        assert request(dashboard, "/api/studies", f"attacker.example:{port}")[0] == 403
+    finally:
+        assert dashboard.stop() == 0, dashboard.output()
+
+
+def test_answers_only_its_own_host_names(pcsearch_exe: str, tmp_path: Path) -> None:
+    make_study(str(tmp_path / "studies.journal"), "moons")
+    dashboard = start(
+        pcsearch_exe,
+        tmp_path,
+        *("--storage", "studies.journal", "--allowed-host", "dash.example.org"),
+    )
+    port = dashboard.url.rpartition(":")[2]
+    try:
+        # Loopback names on any port (an SSH tunnel may forward another local port),
+        # and the name it was given.
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}", "[::1]:9000", "Dash.Example.org"):
+            status, body = request(dashboard, "/api/studies", host)
+            assert (status, b"moons" in body) == (200, True), (host, status, body[:200])
+        # A rebinding attacker's name, however it is dressed up.
+        for host in (f"attacker.example:{port}", f"localhost.attacker.example:{port}",
+                     "dash.example.org.attacker.example", f"[::1]x:{port}"):  # fmt: skip
+            status, body = request(dashboard, "/dashboard", host)
+            assert status == 403 and b"--allowed-host" in body, (host, status, body)
+        assert request(dashboard, "/api/studies", None)[0] == 400
+        # Nor can such a page delete a study.
+        (listed,) = json.loads(dashboard.get("/api/studies"))["study_summaries"]
+        doomed = f"/api/studies/{listed['study_id']}"
+        assert request(dashboard, doomed, f"attacker.example:{port}", "DELETE")[0] == 403
+        assert b"moons" in dashboard.get("/api/studies")
+    finally:
+        assert dashboard.stop() == 0, dashboard.output()
+
+
+def test_a_bad_allowed_host_is_named(pcsearch_exe: str, tmp_path: Path) -> None:
+    line = _fails_in_one_line(pcsearch_exe, tmp_path, "--allowed-host", "https://dash.org/")
+    assert "--allowed-host 'https://dash.org/' is not a host name" in line
+    assert "NAME or NAME:PORT" in line
+
+
+# --- studies as they run: to the end, and one made by an older pcsearch --------------------
+
+DRY = {"PCSEARCH_WORKER_DRY_RUN": "1", "PCSEARCH_DRY_RUN_EPOCH_SECONDS": "0.05"}
+
+
+def run_to_the_end(exe: str, folder: Path, url: str, name: str) -> None:
+    """A real worker process, training nothing, until the study has all its trials."""
+    from tests.workers.fleet import fleet
+
+    with fleet(exe, folder, url, **DRY) as workers:
+        workers.start("--study", name, "--until-done", "--poll", "0.2")
+        assert workers.wait(timeout=120) == [0], workers.output()
+
+
+def shown(dashboard: Dashboard, name: str) -> tuple[dict[str, str], dict]:
+    """The study's user attrs as the dashboard lists them, and its detail JSON."""
+    listed = json.loads(dashboard.get("/api/studies"))["study_summaries"]
+    (study,) = [s for s in listed if s["study_name"] == name]
+    detail = json.loads(dashboard.get(f"/api/studies/{study['study_id']}"))
+    return {a["key"]: a["value"] for a in study["user_attrs"]}, detail
+
+
+@pytest.mark.postgres
+def test_a_complete_study_is_not_shown_active(
+    pg_dashboard: Dashboard, pcsearch_exe: str, postgres_url: str, tmp_path: Path
+) -> None:
+    from tests.workers.legacy import small_config
+    from workers import studies, views
+    from workers.storage import open_storage
+
+    name = f"done-{secrets.token_hex(4)}"
+    config = small_config(n_trials=3)
+    studies.create(open_storage(postgres_url), name, config)
+    run_to_the_end(pcsearch_exe, tmp_path, postgres_url, name)
+    assert views.get_study(open_storage(postgres_url), name).state == "complete"
+
+    attrs, detail = shown(pg_dashboard, name)
+    assert "active" not in attrs.values() and "status" not in attrs, attrs
+    assert [t["state"] for t in detail["trials"]] == ["Complete"] * 3
+    assert detail["objective_names"] == ["accuracy"]
+    line = attrs["pcsearch"]
+    assert line.startswith("pc-se on mlp-two-moons, 3 trials, random, space ")
+    assert "\n" not in line and len(line) <= 160
+
+
+@pytest.mark.postgres
+def test_a_study_made_by_an_older_pcsearch_runs_and_is_shown_right(
+    pg_dashboard: Dashboard, pcsearch_exe: str, postgres_url: str, tmp_path: Path
+) -> None:
+    from tests.workers.legacy import make_legacy_study, small_config
+    from workers import studies, views
+    from workers.storage import open_storage
+
+    name, config = f"old-{secrets.token_hex(4)}", small_config(n_trials=2)
+    make_legacy_study(postgres_url, name, config)
+    run_to_the_end(pcsearch_exe, tmp_path, postgres_url, name)
+    storage = open_storage(postgres_url)
+    assert views.get_study(storage, name).state == "complete"
+    assert views.get_study(storage, name).spec == config.to_dict()
+
+    # The worker that loaded it named the metric and dropped the "active" flag.
+    attrs, detail = shown(pg_dashboard, name)
+    assert detail["objective_names"] == ["accuracy"]
+    assert "active" not in attrs.values(), attrs
+    assert attrs["pcsearch"].startswith('{"task": "mlp-two-moons"')  # moved by a resume:
+    studies.create_or_resume(storage, name, config)
+    attrs, _ = shown(pg_dashboard, name)
+    assert attrs["pcsearch"] == studies.describe(config)
+    assert studies.load(storage, name)[1] == config
+    assert views.get_study(storage, name).state == "complete"

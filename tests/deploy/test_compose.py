@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import os
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -32,7 +35,7 @@ COMMANDS = {
     "api": "pcsearch api --host 0.0.0.0 --port 8000",
     "worker": "pcsearch worker",
     "worker-cpu": "pcsearch worker",
-    "dashboard": "pcsearch dashboard --host 0.0.0.0 --port 8080",
+    "dashboard": "pcsearch dashboard --host 0.0.0.0 --port 8080 --behind-auth-proxy",
 }
 REQUIRED = ("POSTGRES_PASSWORD", "PCSEARCH_API_TOKENS")
 SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|API_KEY", re.I)
@@ -78,7 +81,7 @@ def test_the_schema_catches_a_typo(raw: dict) -> None:
 
 
 def test_services(compose: dict) -> None:
-    assert set(services(compose)) == {"postgres", *PCSEARCH_SERVICES}
+    assert set(services(compose)) == {"secrets-check", "postgres", *PCSEARCH_SERVICES}
     assert services(compose)["worker-cpu"]["profiles"] == ["cpu"]
     assert all("profiles" not in s for n, s in services(compose).items() if n != "worker-cpu")
 
@@ -161,6 +164,81 @@ def test_database_url_is_composed_from_the_env_file(
         services(compose)["api"]["environment"]["PCSEARCH_API_TOKENS"]
         == (example_env["PCSEARCH_API_TOKENS"])
     )
+
+
+def test_secrets_are_checked_before_anything_starts(compose: dict) -> None:
+    check = services(compose)["secrets-check"]
+    assert check.get("restart", "no") == "no" and "ports" not in check, "a one-shot job"
+    assert check["build"]["dockerfile"] == "deploy/Dockerfile.cpu"
+    assert set(check["environment"]) == set(REQUIRED)
+    for name, service in services(compose).items():
+        if name != "secrets-check":
+            wait = service["depends_on"]["secrets-check"]
+            assert wait["condition"] == "service_completed_successfully", name
+
+
+def run_secrets_check(raw: dict, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """The secrets-check service's command outside a container: its environment as Compose
+    would set it from a .env holding ``env``, in a folder outside the repository (as the
+    image's working directory is), with this virtual environment's python."""
+    service = services(interpolate(raw, env))["secrets-check"]
+    argv = command_argv(service["command"])
+    assert argv[0] == "python", argv
+    return subprocess.run(
+        [sys.executable, *argv[1:]],
+        cwd=cwd,
+        env={"PATH": os.environ["PATH"], **service["environment"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+STRONG = {
+    "POSTGRES_PASSWORD": "Kq3-x9._~Zt7vLm2Pw",
+    "PCSEARCH_API_TOKENS": "a" * 16 + ", " + "b" * 43,
+}
+MAKE_ONE = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+def test_secrets_check_refuses_the_example_env(
+    raw: dict, example_env: dict[str, str], tmp_path: Path
+) -> None:
+    """.env.example copied unchanged starts nothing."""
+    done = run_secrets_check(raw, tmp_path, **example_env)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(MAKE_ONE in line for line in lines), lines
+    assert lines[0].startswith("secrets-check: POSTGRES_PASSWORD is the example value 'change-me'")
+    assert lines[1].startswith("secrets-check: PCSEARCH_API_TOKENS: token 1 of 1 is the example")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"POSTGRES_PASSWORD": "short-pw-123"}, "POSTGRES_PASSWORD has 12 characters; at least 16"),
+        ({"POSTGRES_PASSWORD": "CHANGE_ME"}, "POSTGRES_PASSWORD is the example value"),
+        ({"POSTGRES_PASSWORD": "p@ss/word:0123456789"}, "POSTGRES_PASSWORD has characters"),
+        ({"PCSEARCH_API_TOKENS": "b" * 43 + ",tiny"}, "token 2 of 2 has 4 characters"),
+        ({"PCSEARCH_API_TOKENS": " , "}, "PCSEARCH_API_TOKENS is not set"),
+    ],
+)
+def test_secrets_check_refuses_weak_values(
+    raw: dict, tmp_path: Path, changes: dict[str, str], message: str
+) -> None:
+    done = run_secrets_check(raw, tmp_path, **(STRONG | changes))
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("secrets-check: ") and message in line, line
+    secrets = {v.strip() for value in changes.values() for v in value.split(",")}
+    for secret in secrets - {"", "CHANGE_ME"}:  # the placeholder is public
+        assert secret not in line, "a secret is never printed"
+
+
+def test_secrets_check_passes_strong_values(raw: dict, tmp_path: Path) -> None:
+    done = run_secrets_check(raw, tmp_path, **STRONG)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and "strong enough" in done.stdout
 
 
 def test_extra_gpu_machines_reach_the_head_node(raw: dict) -> None:
