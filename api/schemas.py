@@ -57,6 +57,11 @@ class StudyCreate(BaseModel):
     energy_trace: bool = Field(
         False, description="Store each trial's energy per layer and inference step (PC)."
     )
+    warm_start: bool = Field(
+        True,
+        description="The first trial runs the paper's best values for (task, algorithm), "
+        "where the paper gives them; false: every trial is sampled.",
+    )
 
 
 class TrialCounts(BaseModel):
@@ -95,10 +100,22 @@ class FailingWorker(BaseModel):
     at: str | None = None
 
 
+class SkippingWorker(BaseModel):
+    worker: str
+    reason: str | None = None
+    at: str | None = None
+    retry_after_seconds: int | None = Field(
+        None, description="How long after `at` the worker looks at the study again."
+    )
+
+
 class StudyDetail(StudySummary):
     spec: dict[str, Any] = Field(description="The study's configuration, as created.")
     best_trial: BestTrial | None
     failing_workers: list[FailingWorker] = Field(description="Workers that gave up on it.")
+    skipping_workers: list[SkippingWorker] = Field(
+        description="Workers that skip it for now, after an error they met in it."
+    )
 
 
 class StudyPage(BaseModel):
@@ -121,6 +138,9 @@ class Trial(BaseModel):
     attempt: int
     started_at: dt.datetime | None
     completed_at: dt.datetime | None
+    warm_start: str | None = Field(
+        None, description="'paper' on a study's first trial when it runs the paper's values."
+    )
 
 
 class TrialPage(BaseModel):
@@ -215,6 +235,20 @@ def detail_dict(detail: views.StudyDetail) -> dict[str, Any]:
         "failing_workers": [
             {"worker": worker, **_failure(info)} for worker, info in detail.failing_workers.items()
         ],
+        "skipping_workers": [
+            {"worker": worker, **_skip(info)} for worker, info in detail.skipping_workers.items()
+        ],
+    }
+
+
+def _skip(info: Any) -> dict[str, Any]:
+    if not isinstance(info, dict):
+        return {"reason": str(info)}
+    after = info.get("retry_after_seconds")
+    return {
+        "reason": None if info.get("reason") is None else str(info["reason"]),
+        "at": None if info.get("at") is None else str(info["at"]),
+        "retry_after_seconds": after if isinstance(after, int) else None,
     }
 
 

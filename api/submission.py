@@ -110,6 +110,7 @@ def build_config(body: StudyCreate) -> StudyConfig:
             batch=body.batch,
             objective=body.objective,
             energy_trace=body.energy_trace,
+            warm_start=body.warm_start,
         )
     except PCSearchError as error:  # a rule not checked above: pin it on the field it names
         message = str(error)

@@ -62,22 +62,24 @@ def claim(
 
     Only the count and the trials' creation need the lock; parameters are sampled after
     it is released, so claims of many workers queue for milliseconds, not for sampling.
+    A grid point is the exception: it is chosen as its trial is created, under the lock
+    (``workers.samplers.WorkerGridSampler``), so no two workers take the same point.
     """
     config: StudyConfig | None = None
     taken: list[optuna.Trial] = []
     try:
         with slot_lock(url, study.study_name):
-            user_attrs = study.user_attrs
-            if (user_attrs.get(attrs.STATUS) or attrs.ACTIVE) != attrs.ACTIVE:
+            stored = attrs.stored(study)
+            if stored.control != attrs.ACTIVE:
                 return None, []
-            config = StudyConfig.from_dict(user_attrs[attrs.CONFIG])
+            config = StudyConfig.from_dict(stored.config)
             if watch.due():
                 reap(study, watch)
             trials = study.get_trials(deepcopy=False, states=COUNTED)
             _trim(study, trials, config.n_trials)
             waiting = [t for t in trials if t.state == TrialState.WAITING]
             free = max(0, config.n_trials - len(trials)) + len(waiting)
-            for _ in range(min(batch or config.batch, free)):
+            for _ in range(min(_batch_size(config, batch), free)):
                 if stopping is not None and stopping.is_set():
                     break  # the worker is being stopped: take nothing more to give back
                 taken.append(_next_trial(study, waiting, holdings))
@@ -96,6 +98,12 @@ def claim(
         holdings.drop(t._trial_id for t in taken)
         raise
     return config, claimed
+
+
+def _batch_size(config: StudyConfig, batch: int | None) -> int:
+    """A worker's ``--batch`` overrides the study's, except on a grid: a batch's members
+    share their structure, which would overrule the grid points they were given."""
+    return 1 if config.sampler == "grid" else batch or config.batch
 
 
 def _next_trial(

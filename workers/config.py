@@ -63,6 +63,10 @@ class StudyConfig:
     """Train on random data of the task's shapes (timing and smoke runs), labelled so."""
     max_batches: int | None = None
     """Cut every epoch (and the test set) to this many batches."""
+    warm_start: bool = True
+    """The study's first trial runs the paper's best values for (task, algorithm), where
+    the paper gives them (see :mod:`workers.warm_start`); stored configs from before this
+    field load with the default, which matters only when a study is created."""
 
     def __post_init__(self) -> None:
         task_info(self.task)
@@ -80,6 +84,8 @@ class StudyConfig:
         resolve(self.task, self.algorithm, self.overrides)  # e.g. epochs=0 fails here, named
         if self.n_trials < 1:
             raise WorkerError(f"n_trials={self.n_trials} must be at least 1")
+        if not isinstance(self.warm_start, bool):
+            raise WorkerError(f"warm_start={self.warm_start!r} must be true or false")
         if self.batch < 1:
             raise WorkerError(f"batch={self.batch} must be at least 1")
         if self.max_batches is not None and self.max_batches < 1:

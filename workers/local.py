@@ -23,6 +23,10 @@ log = logging.getLogger("pcsearch.worker")
 PR_SET_PDEATHSIG = 1
 STOP_WAIT_SECONDS = 15.0
 USAGE_ERROR = 2
+LOCAL_POLL_SECONDS = 1.0
+"""How often a local worker with nothing to claim looks again: the embedded search ends
+when its last worker does, and a worker waiting on the others' last trials would
+otherwise notice the study done up to the default 5 s late."""
 
 
 def gpu_ids() -> list[str]:
@@ -113,18 +117,21 @@ def start_workers(
     url: str,
     study: str,
     jobs: int,
-    seed: int,
+    seed: int | None,
     log_dir: Path,
     batch: int | None = None,
     pin: bool | None = None,
 ) -> list[subprocess.Popen]:
     """``jobs`` worker processes on one study. ``pin`` (default: when there are several)
-    puts each CPU worker on a core of its own, single-threaded."""
+    puts each CPU worker on a core of its own, single-threaded. Each draws from its own
+    sampler stream (see :mod:`workers.samplers`); ``seed``, if given, is an extra salt."""
     pin = jobs > 1 if pin is None else pin
     log_dir.mkdir(parents=True, exist_ok=True)
     processes = []
     for index in range(jobs):
-        args = ["--study", study, "--until-done", "--seed", str(seed * 1009 + index)]
+        args = ["--study", study, "--until-done", "--poll", str(LOCAL_POLL_SECONDS)]
+        if seed is not None:
+            args += ["--seed", str(seed)]
         if batch:
             args += ["--batch", str(batch)]
         processes.append(

@@ -19,15 +19,15 @@ from collections.abc import Callable
 import optuna
 from optuna.trial import TrialState
 
-from workers import attrs, studies
+from workers import attrs, skips, studies
 from workers.claim import FINISHED, Claimed, claim, structure
 from workers.config import StudyConfig
 from workers.errors import WorkerError
 from workers.leases import Heartbeat, Holdings, StaleWatch, release, worker_id
 from workers.resilience import deadline
-from workers.samplers import make_pruner, make_sampler
+from workers.samplers import make_pruner, sampler_identity, study_sampler
 from workers.settings import settings
-from workers.storage import open_storage, slot_lock
+from workers.storage import open_storage, redact, slot_lock
 from workers.test_hooks import start_barrier
 from workers.trial_runner import run_batch, run_trial
 
@@ -36,7 +36,6 @@ GIVE_BACK_SECONDS = 3.0
 whole stop stays inside the watchdog's hard deadline (``workers.signals.HARD_DEADLINE``)."""
 
 log = logging.getLogger("pcsearch.worker")
-BROKEN_STUDY_RETRY_SECONDS = 300.0
 
 
 class GaveUp(WorkerError):
@@ -52,15 +51,18 @@ class Worker:
         self,
         url: str,
         *,
-        seed: int = 0,
+        seed: int | None = None,
         batch: int | None = None,
         poll: float = 5.0,
         on_trials: Callable[[list[TrialState | None]], None] | None = None,
     ) -> None:
         self.url, self.seed, self.batch, self.poll = url, seed, batch, poll
+        self.identity = sampler_identity()
+        """Who this worker is when it registers for its own sampler stream on a study;
+        ``seed`` is only an extra salt (see :mod:`workers.samplers`)."""
         self.on_trials = on_trials
         start_barrier()
-        self.storage = open_storage(url)
+        self.storage = open_storage(url, worker=True)
         self.holdings = Holdings()
         self.heartbeat = Heartbeat(self.holdings)
         self.stopping = threading.Event()
@@ -71,15 +73,41 @@ class Worker:
         self._studies: dict[str, optuna.Study] = {}
         self._watches: defaultdict[str, StaleWatch] = defaultdict(StaleWatch)
         self._failures: Counter[str] = Counter()
-        self._broken: dict[str, float] = {}
+        self._broken: dict[int, float] = {}
+        """Study id -> when to look again at a study that raised."""
+        self._ids: dict[str, int] = {}
+        """Study name -> the storage id last seen under it."""
+        self._marked: set[int] = set()
+        """Studies on which this worker left a ``skipped:`` mark."""
+
+    def announce(self, only: str | None = None) -> None:
+        """One line saying the worker is connected: where, which studies it sees, on what."""
+        found = studies.pcsearch_studies(self.storage)
+        if only is not None:
+            seen = f"study {only}" + (
+                "" if any(s.study_name == only for s in found) else " (not there yet)"
+            )
+        else:
+            active = [s.study_name for s in found if attrs.stored(s).control == attrs.ACTIVE]
+            listed = ", ".join(active[:5]) + (", ..." if len(active) > 5 else "")
+            seen = f"{len(found)} pcsearch studies, {len(active)} active" + (
+                f" ({listed})" if active else ""
+            )
+        log.info(
+            "worker %s ready: storage %s; %s; devices: %s",
+            worker_id(),
+            redact(self.url),
+            seen,
+            _devices(),
+        )
 
     # --- one study ------------------------------------------------------------------------
 
     def study(self, name: str) -> optuna.Study:
         """The study, loaded once, with this worker's sampler and pruner."""
         if name not in self._studies:
-            study, config = studies.load(self.storage, name)
-            study.sampler = make_sampler(config, self.seed)
+            study, config = studies.load(self.storage, name, upgrade=True)
+            study.sampler = study_sampler(study, self.url, config, self.seed, self.identity)
             study.pruner = make_pruner(config)
             self._studies[name] = study
         return self._studies[name]
@@ -132,6 +160,9 @@ class Worker:
             groups.setdefault(structure(c.params), []).append(c)
         for group in groups.values():
             trials = [c.trial for c in group]
+            for c in group:
+                log.info("trial %s#%d started: %s", name, c.trial.number, _short(c.params))
+            started = time.monotonic()
             try:
                 if len(group) == 1:
                     states = [run_trial(study, trials[0], group[0].params, config, self._is_lost)]
@@ -146,10 +177,28 @@ class Worker:
                 self._failures[name] = 0
             finally:
                 self.holdings.drop(t._trial_id for t in trials)
+            self._log_finished(study, name, trials, states, time.monotonic() - started)
             self.ran += len(trials)
             if self.on_trials is not None:
                 self.on_trials(states)
         return len(claimed)
+
+    def _log_finished(
+        self,
+        study: optuna.Study,
+        name: str,
+        trials: list[optuna.Trial],
+        states: list[TrialState | None],
+        seconds: float,
+    ) -> None:
+        for trial, state in zip(trials, states, strict=True):
+            value = None
+            if state == TrialState.COMPLETE:
+                with contextlib.suppress(Exception):  # a log line must not fail a trial
+                    value = study._storage.get_trial(trial._trial_id).value
+            outcome = "given up" if state is None else state.name.lower()
+            shown = "" if value is None else f", value {value:.6g}"
+            log.info("trial %s#%d %s%s in %.1f s", name, trial.number, outcome, shown, seconds)
 
     def _is_lost(self, trial: optuna.Trial) -> bool:
         return trial._trial_id in self.holdings.lost
@@ -179,35 +228,59 @@ class Worker:
     # --- every study ------------------------------------------------------------------------
 
     def serve(self, once: bool = False) -> None:
-        """The service loop: keep taking trials from every active pcsearch study."""
+        """The service loop: keep taking trials from every active pcsearch study.
+
+        Studies are told apart by their storage id, not their name: a study deleted and
+        created again under the same name is a new study, served at once.
+        """
         while not self.stopping.is_set():
             worked = 0
             for summary in studies.pcsearch_studies(self.storage):
-                name = summary.study_name
-                if not self._worth_a_look(name, summary.user_attrs):
+                name, study_id = summary.study_name, summary._study_id
+                if self._ids.get(name, study_id) != study_id:
+                    self._forget(name)  # deleted and created again under this name
+                self._ids[name] = study_id
+                if not self._worth_a_look(name, study_id, summary):
                     continue
                 try:
                     worked += self.run_study(name)
+                    if study_id in self._marked:  # it works for us again: clear our mark
+                        skips.clear_skipped(self.storage, study_id, worker_id())
+                        self._marked.discard(study_id)
+                except studies.StudyNotFound:
+                    self._forget(name)  # deleted while we looked: nothing to skip
                 except Exception as error:  # one odd study must not stop the service
-                    self._studies.pop(name, None)
-                    self._broken[name] = time.monotonic() + BROKEN_STUDY_RETRY_SECONDS
-                    log.error(
-                        "skipping study %s for %.0f s: %s",
-                        name,
-                        BROKEN_STUDY_RETRY_SECONDS,
-                        error if isinstance(error, WorkerError) else repr(error),
-                    )
+                    self._skip(name, study_id, error)
             if once:
                 return
             if not worked:
                 self.stopping.wait(self.poll)
 
-    def _worth_a_look(self, name: str, user_attrs: dict) -> bool:
+    def _skip(self, name: str, study_id: int, error: Exception) -> None:
+        """Leave a study that raised for a while, saying why in the log and on the study
+        (``status`` and the API show it), so an idle fleet is never a mystery."""
+        self._forget(name)
+        seconds = settings().skip_study_seconds
+        self._broken[study_id] = time.monotonic() + seconds
+        reason = error if isinstance(error, WorkerError) else repr(error)
+        log.error("skipping study %s for %.0f s: %s", name, seconds, reason)
+        with contextlib.suppress(Exception):  # the study may be gone or unwritable
+            skips.mark_skipped(self.storage, study_id, worker_id(), str(reason), seconds)
+            self._marked.add(study_id)
+
+    def _forget(self, name: str) -> None:
+        """Drop what this worker remembers of a study name (its id may have changed)."""
+        self._studies.pop(name, None)
+        self._watches.pop(name, None)
+        self._failures.pop(name, None)
+        self.gave_up.pop(name, None)
+
+    def _worth_a_look(self, name: str, study_id: int, summary: optuna.study.FrozenStudy) -> bool:
         if name in self.gave_up:
             return False
-        if (user_attrs.get(attrs.STATUS) or attrs.ACTIVE) != attrs.ACTIVE:
+        if attrs.stored(summary).control != attrs.ACTIVE:
             return False
-        return self._broken.get(name, 0.0) <= time.monotonic()
+        return self._broken.get(study_id, 0.0) <= time.monotonic()
 
     # --- stopping ---------------------------------------------------------------------------
 
@@ -260,3 +333,20 @@ class Worker:
                         log.error("could not fail trials %s of %s: %s", trial_ids, name, error)
                         break
                     time.sleep(0.1)
+
+
+def _short(params: dict[str, object]) -> str:
+    """Parameters as one short line: floats to 4 significant digits."""
+    return ", ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in sorted(params.items())
+    )
+
+
+def _devices() -> str:
+    """What trials will run on, as JAX sees it (no JAX import in a dry run)."""
+    if settings().worker_dry_run:
+        return "none (dry run)"
+    import jax
+
+    devices = jax.devices()
+    return f"{len(devices)} x {devices[0].platform}" if devices else "none"

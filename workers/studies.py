@@ -7,13 +7,15 @@ only place the state lives (see :mod:`workers.attrs` for the keys).
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from typing import Any
 
 import optuna
-from optuna.exceptions import DuplicatedStudyError
+from optuna.exceptions import DuplicatedStudyError, ExperimentalWarning
 from optuna.trial import TrialState
 
-from workers import attrs
+from pcsearch.catalogue import task_info
+from workers import attrs, warm_start
 from workers.config import StudyConfig, check_study_name
 from workers.errors import WorkerError
 
@@ -30,35 +32,96 @@ class StudyBusy(WorkerError):
     """The study has running trials and the action would cut them off."""
 
 
-def load(storage: optuna.storages.BaseStorage, name: str) -> tuple[optuna.Study, StudyConfig]:
-    """The study and the config stored on it."""
+def load(
+    storage: optuna.storages.BaseStorage, name: str, upgrade: bool = False
+) -> tuple[optuna.Study, StudyConfig]:
+    """The study and the config stored on it. With ``upgrade`` (workers, and the API's
+    writes), a study made by an older pcsearch gets what the dashboard shows right."""
     try:
         study = optuna.load_study(study_name=name, storage=storage)
     except KeyError:
         raise StudyNotFound(
             f"study {name!r} does not exist in this storage; create it first"
         ) from None
-    raw = study.user_attrs.get(attrs.CONFIG)
-    if raw is None:
-        raise WorkerError(f"study {name!r} was not created by pcsearch (no {attrs.CONFIG!r} attr)")
+    found = attrs.stored(study)
+    if not found.made_by_pcsearch or found.config is None:
+        raise WorkerError(
+            f"study {name!r} was not created by pcsearch (no {attrs.DESCRIPTION!r} attribute "
+            f"or no stored config); open it with optuna-dashboard instead"
+        )
     try:
-        return study, StudyConfig.from_dict(raw)
+        config = StudyConfig.from_dict(found.config)
     except WorkerError as error:
         raise WorkerError(f"study {name!r}: {error}") from None
+    if upgrade:
+        _upgrade(study, found, config)
+    return study, config
+
+
+def _upgrade(study: optuna.Study, found: attrs.Stored, config: StudyConfig) -> None:
+    """The metric's name, and no ``status: active`` in the dashboard, on an older study.
+
+    Only writes that cannot undo a concurrent one: the metric follows from the task (fixed
+    for a study's life), and an old ``active`` flag means what no flag means. Moving an
+    old config is left to :func:`create_or_resume`, the config's one writer, so that a
+    resume changing ``n_trials`` meanwhile is never overwritten with the old value.
+    """
+    if attrs.METRIC_NAMES not in found.system_attrs:
+        _name_metric(study, config)
+    if found.user_attrs.get(attrs.STATUS) == attrs.ACTIVE:
+        study.set_user_attr(attrs.STATUS, None)
+
+
+def _name_metric(study: optuna.Study, config: StudyConfig) -> None:
+    """The objective's name (``accuracy``, ``mse``, ``mmd``), which the dashboard shows
+    instead of "Objective 0"."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)  # stable since Optuna 3.2
+        study.set_metric_names([task_info(config.task).metric])
+
+
+SAMPLER_NAMES = {"tpe": "TPE", "random": "random", "grid": "grid", "cmaes": "CMA-ES"}
+DESCRIPTION_MAX = 160
+
+
+def describe(config: StudyConfig) -> str:
+    """The study in one line for people (the dashboard's study list)."""
+    trials = f"{config.n_trials} trial" + "s" * (config.n_trials != 1)
+    parts = [f"{config.algorithm} on {config.task}", trials, SAMPLER_NAMES[config.sampler]]
+    parts.append(f"space {config.search_space().ref}")
+    if config.rerun_of:
+        parts.append(f"rerun of {config.rerun_of}")
+    if config.seeds:
+        parts.append("seeds " + ",".join(str(s) for s in config.seeds))
+    else:
+        parts.append(f"seed {config.seed}")
+    parts += [f"{k}={v}" for k, v in sorted(config.overrides.items())]
+    if config.synthetic:
+        parts.append("synthetic data")
+    line = ", ".join(parts)
+    return line if len(line) <= DESCRIPTION_MAX else line[: DESCRIPTION_MAX - 3] + "..."
 
 
 def _describe(study: optuna.Study, config: StudyConfig) -> None:
-    """The config, and flat copies of what a person filters by in the dashboard."""
-    _set_attrs(
-        study,
-        {
-            attrs.CONFIG: config.to_dict(),
-            attrs.TASK: config.task,
-            attrs.ALGORITHM: config.algorithm,
-            attrs.SPACE: config.search_space().ref,
-            attrs.STATUS: attrs.ACTIVE,
-        },
-    )
+    """Store the config and make the study active (system attributes, for machines), then
+    its description and flat copies of what a person filters by in the dashboard.
+
+    In that order: the description marks the study as pcsearch's, and on an older study it
+    replaces the config it held, so the config must be in its new place first.
+    """
+    storage, study_id = study._storage, study._study_id
+    storage.set_study_system_attr(study_id, attrs.STORED_CONFIG, config.to_dict())
+    storage.set_study_system_attr(study_id, attrs.CONTROL, attrs.ACTIVE)
+    _name_metric(study, config)
+    shown: dict[str, Any] = {
+        attrs.DESCRIPTION: describe(config),
+        attrs.TASK: config.task,
+        attrs.ALGORITHM: config.algorithm,
+        attrs.SPACE: config.search_space().ref,
+    }
+    if study.user_attrs.get(attrs.STATUS) is not None:
+        shown[attrs.STATUS] = None  # an older study's flag, now in CONTROL
+    _set_attrs(study, shown)
 
 
 def _set_attrs(study: optuna.Study, values: dict[str, Any]) -> None:
@@ -80,6 +143,7 @@ def create(storage: optuna.storages.BaseStorage, name: str, config: StudyConfig)
         raise StudyExists(f"study {name!r} already exists; pick another name") from None
     _describe(study, config)
     enqueue_seeds(study, config)
+    warm_start.enqueue(study, config)
     return study
 
 
@@ -111,7 +175,7 @@ def create_or_resume(
     study = optuna.create_study(
         study_name=name, storage=storage, direction=config.direction, load_if_exists=True
     )
-    stored = study.user_attrs.get(attrs.CONFIG)
+    stored = attrs.stored(study).config
     if stored is None:
         if study.trials:
             raise WorkerError(
@@ -126,6 +190,7 @@ def create_or_resume(
             )
         _describe(study, config)
         enqueue_seeds(study, config)
+        warm_start.enqueue(study, config)
         return study
     differing = [f for f in RESUMABLE_FIELDS if stored.get(f) != config.to_dict()[f]]
     if differing:
@@ -139,21 +204,30 @@ def create_or_resume(
 
 
 def status(study: optuna.Study) -> str:
-    return study.user_attrs.get(attrs.STATUS) or attrs.ACTIVE
+    """The control flag (active, stopped, failing), not the study's state."""
+    return attrs.stored(study).control
+
+
+def _set_control(study: optuna.Study, value: str) -> None:
+    """The flag in its system attribute, then an older study's user attribute cleared
+    (it would win while set)."""
+    study._storage.set_study_system_attr(study._study_id, attrs.CONTROL, value)
+    if study.user_attrs.get(attrs.STATUS) is not None:
+        study.set_user_attr(attrs.STATUS, None)
 
 
 def stop(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
     """Workers take no new trial of the study; running ones finish."""
-    study, _ = load(storage, name)
-    study.set_user_attr(attrs.STATUS, attrs.STOPPED)
+    study, _ = load(storage, name, upgrade=True)
+    _set_control(study, attrs.STOPPED)
     return study
 
 
 def resume(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
     """Workers take the study's trials again, including those that had given up on it."""
-    study, _ = load(storage, name)
+    study, _ = load(storage, name, upgrade=True)
     _forget_failures(study)
-    study.set_user_attr(attrs.STATUS, attrs.ACTIVE)
+    _set_control(study, attrs.ACTIVE)
     return study
 
 
@@ -195,7 +269,7 @@ def give_up(study: optuna.Study, worker: str, reason: str, failures: int, thresh
         },
     )
     if len(failing_workers(study.user_attrs)) >= threshold:
-        study.set_user_attr(attrs.STATUS, attrs.FAILING)
+        _set_control(study, attrs.FAILING)
         return True
     return False
 
@@ -208,4 +282,4 @@ def _forget_failures(study: optuna.Study) -> None:
 
 def pcsearch_studies(storage: optuna.storages.BaseStorage) -> list[optuna.study.FrozenStudy]:
     """Studies made by pcsearch, oldest first."""
-    return [s for s in storage.get_all_studies() if attrs.CONFIG in s.user_attrs]
+    return [s for s in storage.get_all_studies() if attrs.stored(s).made_by_pcsearch]

@@ -24,6 +24,7 @@ from workers import attrs
 from workers import views_journal as journal
 from workers import views_sql as sql
 from workers.resilience import retry
+from workers.skips import skipping_workers
 from workers.studies import StudyNotFound, failing_workers
 
 T = TypeVar("T")
@@ -39,6 +40,7 @@ TRIAL_KEYS = (
     attrs.RETRY_OF,
     attrs.ATTEMPT,
     attrs.EPOCH_VALUES,
+    attrs.WARM_START,
 )
 """The trial attributes a listing shows; the bulky ones (energies, environment) stay put."""
 
@@ -87,6 +89,8 @@ class StudyDetail(StudySummary):
     """The study's :class:`workers.config.StudyConfig`, as it was created."""
     best_trial: BestTrial | None
     failing_workers: dict[str, dict[str, Any]]
+    skipping_workers: dict[str, dict[str, Any]]
+    """Workers leaving the study alone for now, and why (an error they met in it)."""
     """Workers that gave up on the study, by worker id, with their reason."""
 
 
@@ -104,6 +108,8 @@ class TrialView:
     attempt: int
     started_at: dt.datetime | None
     completed_at: dt.datetime | None
+    warm_start: str | None = None
+    """``paper`` on a study's first trial when it runs the paper's best values."""
 
 
 @dataclass(frozen=True)
@@ -151,8 +157,8 @@ def get_study(storage: optuna.storages.BaseStorage, name: str) -> StudyDetail:
         if found is not None:
             trial_id, number, value, curve = found
             best = BestTrial(number, value, sql.trial_params(conn, [trial_id])[trial_id], curve)
-        failing = failing_workers(sql.failing_attrs(conn, row.study_id))
-        return _detail(_summary(row), row.spec or {}, best, failing)
+        marks = sql.worker_marks(conn, row.study_id)
+        return _detail(_summary(row), row.spec or {}, best, marks)
 
     return _read(storage, read)
 
@@ -245,10 +251,17 @@ def _detail(
     summary: StudySummary,
     spec: dict[str, Any],
     best: BestTrial | None,
-    failing: dict[str, dict[str, Any]],
+    marks: dict[str, Any],
 ) -> StudyDetail:
+    """``marks``: the study's attributes holding its ``failing:`` and ``skipped:`` marks."""
     fields = {f: getattr(summary, f) for f in StudySummary.__dataclass_fields__}
-    return StudyDetail(**fields, spec=spec, best_trial=best, failing_workers=failing)
+    return StudyDetail(
+        **fields,
+        spec=spec,
+        best_trial=best,
+        failing_workers=failing_workers(marks),
+        skipping_workers=skipping_workers(marks),
+    )
 
 
 def _trial_view(
@@ -275,6 +288,7 @@ def _trial_view(
         attempt=attempt if isinstance(attempt, int) else 1,
         started_at=started,
         completed_at=completed,
+        warm_start=_text(found.get(attrs.WARM_START)),
     )
 
 
@@ -349,8 +363,8 @@ def _journal_detail(storage: optuna.storages.BaseStorage, name: str) -> StudyDet
         best = BestTrial(
             top.number, top.values[0], dict(top.params), curve if isinstance(curve, list) else []
         )
-    failing = failing_workers(storage.get_study_user_attrs(row.study_id))
-    return _detail(_summary(row), row.spec or {}, best, failing)
+    marks = storage.get_study_user_attrs(row.study_id)
+    return _detail(_summary(row), row.spec or {}, best, marks)
 
 
 def _journal_trials(

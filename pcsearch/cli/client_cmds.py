@@ -135,6 +135,7 @@ def submit(args: argparse.Namespace) -> int:
         "epochs": args.epochs,
         "batch": args.batch,
         "seed": args.seed,
+        "warm_start": False if args.no_warm_start else None,
     }
     api = api_url(args.api)
     study = call(api, "POST", PREFIX, {k: v for k, v in body.items() if v is not None})
@@ -155,7 +156,10 @@ def status(args: argparse.Namespace) -> int:
     api = api_url(args.api)
     if args.name:
         study = call(api, "GET", f"{PREFIX}/{_quote(args.name)}")
-        print(json.dumps(study, indent=2) if args.json else describe(study))
+        if args.json:
+            print(json.dumps(study, indent=2))
+            return 0
+        print("\n".join([describe(study), *_warm_start_line(api, study)]))
         return 0
     studies, offset = [], 0
     while True:
@@ -203,7 +207,29 @@ def describe(study: dict[str, Any]) -> str:
     for w in study.get("failing_workers") or []:
         count = f", {w['failures']} failures" if w.get("failures") is not None else ""
         lines.append(f"worker {w['worker']} gave up{count}: {w.get('reason') or 'no reason given'}")
+    for w in study.get("skipping_workers") or []:
+        when = f" at {w['at']}" if w.get("at") else ""
+        again = w.get("retry_after_seconds")
+        looks = f", looks again {again} s later" if again is not None else ""
+        lines.append(
+            f"worker {w['worker']} skips it{when}{looks}: {w.get('reason') or 'no reason given'}"
+        )
     return "\n".join(lines)
+
+
+def _warm_start_line(api: str, study: dict[str, Any]) -> list[str]:
+    """The study's trial of the paper's values, if it has one (queued first: trial 0)."""
+    if not (study.get("spec") or {}).get("warm_start", False):
+        return []
+    page = call(api, "GET", f"{PREFIX}/{_quote(study['name'])}/trials", query={"limit": 1})
+    first = next(iter(page.get("items") or []), None)
+    if first is None or not first.get("warm_start"):
+        return []
+    value = f", value {_metric(first['value'])}" if first.get("value") is not None else ""
+    return [
+        f"warm start: trial {first['number']} runs the {first['warm_start']}'s best values "
+        f"({first['state']}{value})"
+    ]
 
 
 def _metric(value: float | None) -> str:
@@ -263,6 +289,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, help="epochs per trial (default: the task's)")
     p.add_argument("--batch", type=int, help="trials a worker trains together (default 1)")
     p.add_argument("--seed", type=int)
+    p.add_argument(
+        "--no-warm-start",
+        action="store_true",
+        help="do not start with a trial of the paper's best values (default: the first trial "
+        "runs them, where the paper gives them)",
+    )
     p.add_argument("--json", action="store_true", help="print the created study as JSON")
 
     p = add("status", "the studies on a pcsearch API, or one study's progress", status)

@@ -68,11 +68,12 @@ def run(args: argparse.Namespace) -> int:
         energy_trace=args.energy_trace,
         synthetic=args.synthetic,
         max_batches=args.max_batches,
+        warm_start=args.warm_start,
     )
     url = storage_url(args.storage, default=DEFAULT_STORAGE)
     storage = open_storage(url)
     study = studies.create_or_resume(storage, name, config)
-    return run_locally(storage, url, study, config, args.jobs, args.seed)
+    return run_locally(storage, url, study, config, args.jobs)
 
 
 def run_locally(
@@ -81,10 +82,11 @@ def run_locally(
     study: optuna.Study,
     config: StudyConfig,
     jobs: int | None,
-    seed: int,
+    seed: int | None = None,
 ) -> int:
     """Local worker processes on one study until it has its trials (or a Ctrl-C); shows
-    progress, prints the best trial, and returns the exit code."""
+    progress, prints the best trial, and returns the exit code. The study's seed makes
+    its workers' sampler streams; ``seed`` is an extra salt for them, if given."""
     name = study.study_name
     watch = StaleWatch()
     if _reap(study, url, watch):
@@ -237,7 +239,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--sampler", choices=SAMPLERS, help="default tpe (grid for grid spaces)")
     p.add_argument("--pruner", choices=PRUNERS, default="median")
     p.add_argument("--epochs", type=int, help="epochs per trial (default: the task's)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="the study's seed: with one worker, the same seed and study name give the same "
+        "trials; every worker process draws from its own stream derived from it",
+    )
+    p.add_argument(
+        "--no-warm-start",
+        dest="warm_start",
+        action="store_false",
+        help="do not start with a trial of the paper's best values (default: a new study's "
+        "first trial runs them, where the paper gives them)",
+    )
     p.add_argument("--batch", type=int, default=1, help="train K trials together per worker")
     p.add_argument("--data-dir", help="folder holding <dataset>/ files")
     add_study_options(p)

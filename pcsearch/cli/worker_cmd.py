@@ -7,6 +7,7 @@ dies; otherwise it is that worker itself.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from pcsearch.errors import PCSearchError
@@ -22,10 +23,10 @@ def run(args: argparse.Namespace) -> int:
 
     _check(args)
     url = storage_url(args.storage)
-    configure_logging(url)
+    configure_logging(url, logging.WARNING if args.quiet else logging.INFO)
     procs = args.procs or max(1, len(gpu_ids()))
     if procs > 1:
-        open_storage(url)  # bad input fails here, once, not in every child
+        open_storage(url, worker=True)  # bad input fails here, once, not in every child
         child_args = _child_args(args)
         return supervise(
             [(worker_command(*child_args), worker_env(i, False, url)) for i in range(procs)],
@@ -47,11 +48,15 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _child_args(args: argparse.Namespace) -> list[str]:
-    out = ["--procs", "1", "--seed", str(args.seed), "--poll", str(args.poll)]
+    out = ["--procs", "1", "--poll", str(args.poll)]
+    if args.seed is not None:  # a salt: each child still registers for a stream of its own
+        out += ["--seed", str(args.seed)]
     if args.study:
         out += ["--study", args.study]
     if args.until_done:
         out.append("--until-done")
+    if args.quiet:
+        out.append("--quiet")
     if args.batch:
         out += ["--batch", str(args.batch)]
     return out
@@ -64,6 +69,7 @@ def _work(url: str, args: argparse.Namespace) -> int:
     worker = Worker(url, seed=args.seed, batch=args.batch, poll=args.poll)
     install_stop_watchdog(worker.stop)
     worker.heartbeat.start()
+    worker.announce(args.study)
     try:
         if args.study:
             while True:
@@ -94,7 +100,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="exit once the study has all its trials (with --study)",
     )
     p.add_argument("--batch", type=int, help="train K trials together (overrides the study)")
-    p.add_argument("--seed", type=int, default=0, help="this worker's sampler seed")
+    p.add_argument(
+        "--seed",
+        type=int,
+        help="an extra salt for this worker's sampler streams (default none: each worker "
+        "process already draws from its own stream, derived from the study's seed)",
+    )
     p.add_argument("--poll", type=float, default=5.0, help="seconds between looks for work")
     p.add_argument(
         "--procs",
@@ -106,5 +117,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=float,
         default=10.0,
         help="seconds before a crashed worker process is started again (with --procs > 1)",
+    )
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="log warnings and errors only (default: also a line when ready and per trial)",
     )
     p.set_defaults(handler=run)

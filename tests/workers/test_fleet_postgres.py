@@ -52,6 +52,9 @@ def test_kill_9_mid_trial_is_retried_and_the_study_finishes(
     assert dead.state == TrialState.FAIL and dead.user_attrs["reason"].startswith("worker lost")
     retry = next(t for t in trials if t.user_attrs.get("retry_of") == victim.number)
     assert retry.params == victim.params and retry.user_attrs["attempt"] == 2
+    # The retry is the only repeat: the finished trials' parameters are all different.
+    done = [tuple(sorted(t.params.items())) for t in trials if t.state != TrialState.FAIL]
+    assert len(set(done)) == len(done) == 10
     # The retry starts clean: none of the dead run's per-epoch history is copied.
     assert len(retry.user_attrs["epoch_values"]) == 5
 

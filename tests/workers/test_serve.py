@@ -43,10 +43,10 @@ def test_retries_of_different_structure_in_one_batch_train_apart(tmp_path: Path)
 def test_an_odd_study_does_not_stop_the_service(pcsearch_exe: str, tmp_path: Path) -> None:
     url = str(tmp_path / "s.journal")
     newer = make_study(url, "from-the-future", n_trials=2, epochs=1)
-    config = dict(newer.user_attrs[attrs.CONFIG], from_the_future="best")
+    config = dict(attrs.stored(newer).config, from_the_future="best")
     newer.set_user_attr(attrs.CONFIG, config)
     unknown = make_study(url, "unknown-task", n_trials=2, epochs=1)
-    unknown.set_user_attr(attrs.CONFIG, dict(unknown.user_attrs[attrs.CONFIG], task="vgg99-x"))
+    unknown.set_user_attr(attrs.CONFIG, dict(attrs.stored(unknown).config, task="vgg99-x"))
     make_study(url, "good", n_trials=3, epochs=1)
     with fleet(pcsearch_exe, tmp_path, url) as f:
         worker = f.start("--poll", "0.3")

@@ -12,8 +12,7 @@ import optuna
 import pytest
 
 from search_spaces import SearchSpace, default_space
-from workers import studies
-from workers.attrs import CONFIG as CONFIG_ATTR
+from workers import attrs, studies
 from workers.config import PRUNERS, SAMPLERS, StudyConfig
 from workers.errors import WorkerError
 from workers.loop import Worker
@@ -131,7 +130,7 @@ def test_create_stores_the_config_on_the_study(tmp_path: Path) -> None:
     url = str(tmp_path / "s.journal")
     c = config()
     study = create_or_resume(url, "moons", c)
-    assert study.user_attrs[CONFIG_ATTR] == c.to_dict()
+    assert attrs.stored(study).config == c.to_dict()
     # Another process sees the same study and config through the storage alone.
     loaded, stored = studies.load(open_storage(url), "moons")
     assert stored == c
@@ -158,8 +157,8 @@ def test_resume_refuses_different_settings(
     assert f"different {field};" in message
     assert "'study'" in message and "--study" in message
     # The stored config is untouched.
-    stored = optuna.load_study(study_name="study", storage=open_storage(url)).user_attrs
-    assert stored[CONFIG_ATTR] == config().to_dict()
+    stored = attrs.stored(optuna.load_study(study_name="study", storage=open_storage(url)))
+    assert stored.config == config().to_dict()
 
 
 def test_resume_names_every_differing_field(tmp_path: Path) -> None:
@@ -173,9 +172,9 @@ def test_resume_accepts_more_trials(tmp_path: Path) -> None:
     url = str(tmp_path / "s.journal")
     create_or_resume(url, "study", config(n_trials=4))
     study = create_or_resume(url, "study", config(n_trials=10))
-    assert study.user_attrs[CONFIG_ATTR]["n_trials"] == 10
+    assert attrs.stored(study).config["n_trials"] == 10
     again = optuna.load_study(study_name="study", storage=open_storage(url))
-    assert again.user_attrs[CONFIG_ATTR]["n_trials"] == 10
+    assert attrs.stored(again).config["n_trials"] == 10
     # Same settings again: a plain resume.
     create_or_resume(url, "study", config(n_trials=10))
 
