@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,7 +39,9 @@ def is_transient(error: BaseException) -> bool:
     """A connection problem (worth retrying), not a logical error (never retried).
 
     Optuna re-raises SQLAlchemy errors as ``StorageInternalError``, so the cause chain
-    is searched.
+    is searched. A reconnect refused for want of a free connection ("too many clients",
+    a role's CONNECTION LIMIT) is an ``OperationalError``, so it counts, as does a pool
+    whose one connection stayed busy (``sqlalchemy.exc.TimeoutError``).
     """
     seen: set[int] = set()
     e: BaseException | None = error
@@ -127,7 +130,7 @@ def retry(call: Callable[[], T], *, settled: Callable[[], T | None] | None = Non
             limit = getattr(_local, "deadline", None)
             if limit is not None and time.monotonic() + wait > limit:
                 raise StorageUnavailable(_first_line(error)) from error
-            time.sleep(wait)
+            time.sleep(wait * random.uniform(0.5, 1.0))  # jitter: a fleet does not retry at once
             wait, lost = min(wait * 2, MAX_BACKOFF), True
             continue
         OUTAGES.succeeded()
@@ -135,7 +138,17 @@ def retry(call: Callable[[], T], *, settled: Callable[[], T | None] | None = Non
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
+    """The database's own words when there are some (Optuna wraps them in a generic
+    ``StorageInternalError``), else the error's first line."""
+    e: BaseException | None = error
+    for _ in range(20):  # a chain may loop
+        if e is None:
+            break
+        if isinstance(e, sqlalchemy.exc.DBAPIError) and e.orig is not None:
+            error = e.orig
+            break
+        e = e.__cause__ or e.__context__
+    text = [ln.strip() for ln in str(error).strip().splitlines() if ln.strip()]
     return f"{type(error).__name__}: {text[0] if text else ''}"
 
 

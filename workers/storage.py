@@ -10,7 +10,9 @@
   locked" under several workers; prefer a journal file.
 
 Every storage is wrapped in :class:`workers.resilience.ResilientStorage`. No URL is ever
-shown with its password: :func:`redact` and :func:`scrub` are for every message.
+shown with its password: :func:`redact` and :func:`scrub` are for every message. How many
+connections a process holds, and how a worker waits for a database it cannot reach yet:
+:mod:`workers.connections`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +31,13 @@ import sqlalchemy
 import sqlalchemy.exc
 from sqlalchemy.engine import make_url
 
+from workers.connections import (
+    ConnectWait,
+    engine_kwargs,
+    lock_engine_kwargs,
+    mark_worker,
+    permanent,
+)
 from workers.errors import WorkerError
 from workers.resilience import ResilientStorage, is_transient, remaining, retry
 from workers.settings import settings
@@ -98,11 +108,13 @@ def _password(url: str | None) -> str | None:
         return None
 
 
-def open_storage(url: str, must_exist: bool = False) -> ResilientStorage:
+def open_storage(url: str, must_exist: bool = False, *, worker: bool = False) -> ResilientStorage:
     """The storage behind ``url``; bad input is a :class:`WorkerError` naming the fix.
 
     A journal file is created when missing, unless ``must_exist`` (commands that only
     read: a mistyped path must not become an empty storage that "has no studies").
+    A ``worker`` (a service) holds at most two database connections and waits as long as
+    it takes for a database it cannot reach yet; see :mod:`workers.connections`.
     """
     path = journal_path(url)
     if path is not None:
@@ -117,7 +129,26 @@ def open_storage(url: str, must_exist: bool = False) -> ResilientStorage:
             f"storage {redact(url)!r} is not supported; use a .journal file path, "
             f"sqlite:///FILE or postgresql+psycopg2://USER@HOST/DB"
         )
-    return ResilientStorage(optuna.storages.get_storage(_open_rdb(url)), url)
+    _check_url(url)
+    if worker:
+        mark_worker()
+    return ResilientStorage(optuna.storages.get_storage(_open_rdb(url, worker)), url)
+
+
+def _check_url(url: str) -> None:
+    """A URL that cannot be parsed (a port that is not a number, ...) is a usage error."""
+    try:
+        make_url(url).port  # noqa: B018 - parsing is the check
+    except Exception as error:
+        userinfo = re.search(r"://([^/@]*)@", url)
+        detail = str(error)
+        if userinfo and userinfo.group(1) and userinfo.group(1) in detail:
+            detail = type(error).__name__
+        raise WorkerError(
+            f"cannot open storage: the URL in --storage or PCSEARCH_DATABASE_URL is malformed "
+            f"({detail}); write it as postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DB, with "
+            f"@ : / in the password written %40 %3A %2F"
+        ) from None
 
 
 def _open_journal(url: str, path: Path) -> optuna.storages.JournalStorage:
@@ -141,69 +172,50 @@ def _open_journal(url: str, path: Path) -> optuna.storages.JournalStorage:
         ) from None
 
 
-def _engine_kwargs(url: str) -> dict:
-    if url.startswith("postgresql"):
-        # Keepalives on both ends: a dead host's connections (and the locks they hold) are
-        # noticed in about half a minute instead of the kernel's two hours.
-        # No pre-ping: a connection that died is seen by the failing call, which is retried
-        # on a fresh one (workers.resilience), instead of a round trip before every call.
-        return {
-            "pool_size": settings().db_pool_size,
-            "max_overflow": settings().db_pool_size,
-            "connect_args": {
-                "connect_timeout": 10,
-                "keepalives": 1,
-                "keepalives_idle": 10,
-                "keepalives_interval": 5,
-                "keepalives_count": 3,
-                "options": "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 "
-                "-c tcp_keepalives_count=3",
-            },
-        }
-    if url.startswith("mysql"):
-        return {"pool_size": settings().db_pool_size, "pool_recycle": 3600}
-    return {"connect_args": {"timeout": 60}}
-
-
-def _open_rdb(url: str) -> optuna.storages.RDBStorage:
-    """The RDB storage, waiting for a database that is still starting, and creating the
-    schema under a lock so that concurrent first starts do not race."""
-    waited_since = time.monotonic()
+def _open_rdb(url: str, worker: bool = False) -> optuna.storages.RDBStorage:
+    """The RDB storage, creating the schema under a lock so that concurrent first starts do
+    not race. A transient problem (no free connection, a database still starting) is
+    waited out: by a worker for as long as it takes, by a command for
+    ``PCSEARCH_CONNECT_TIMEOUT_SECONDS``; a permanent one (wrong URL, credentials or
+    database) is a :class:`WorkerError` at once."""
+    waiting = ConnectWait(redact(url), forever=worker)
     while True:
         try:
             with _named_lock(url, SCHEMA_LOCK, timeout=settings().lock_timeout_seconds):
-                return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url))
+                storage = optuna.storages.RDBStorage(
+                    url, engine_kwargs=engine_kwargs(url, worker), skip_compatibility_check=True
+                )
+            _check_schema_version(storage, url)
         except Exception as error:
             problem = connection_problem(error, url)
             if problem is None:
                 raise
-            transient = is_transient(error) and not _permanent(problem)
-            if transient and time.monotonic() - waited_since < settings().connect_timeout_seconds:
-                time.sleep(1.0)
+            if is_transient(error) and not _permanent(problem) and not waiting.expired():
+                waiting.pause(problem)
                 continue
             raise WorkerError(
                 f"cannot open storage {redact(url)}: {problem}; check the host, port, user, "
                 f"password and database name in --storage or PCSEARCH_DATABASE_URL"
             ) from None
+        waiting.connected()
+        return storage
 
 
-_PERMANENT = (
-    "password authentication failed",
-    "authentication failed",
-    "access denied",
-    "does not exist",
-    "unknown database",
-    "could not translate host name",
-    "name or service not known",
-    "no such file or directory",
-    "unable to open database file",
-    "role",
-)
+def _check_schema_version(storage: optuna.storages.RDBStorage, url: str) -> None:
+    """Optuna's own check, after the schema lock is given back and on one connection at a
+    time (Optuna's nests a second one inside a session: a worker holds at most two)."""
+    current, head = storage.get_current_version(), storage.get_head_version()
+    if current != head:
+        raise WorkerError(
+            f"the tables in {redact(url)} have Optuna schema {current}, but Optuna "
+            f"{optuna.__version__} needs {head}: run `optuna storage upgrade --storage URL` "
+            f"if they are older, or install the newer Optuna that made them"
+        )
 
 
 def _permanent(problem: str) -> bool:
-    lowered = problem.lower()
-    return any(p in lowered for p in _PERMANENT)
+    """Waiting does not fix it (see ``workers.connections.permanent``)."""
+    return permanent(problem)
 
 
 def connection_problem(error: BaseException, url: str) -> str | None:
@@ -227,10 +239,11 @@ _engines: dict[str, sqlalchemy.engine.Engine] = {}
 
 
 def _lock_engine(url: str) -> sqlalchemy.engine.Engine:
-    """A small pool of its own: a lock must not wait for a connection the storage holds."""
+    """An engine of its own: a lock must not wait for a connection the storage holds, and
+    the storage's calls go on while the lock's connection holds the lock. One connection,
+    closed when idle (a worker claims once a trial)."""
     if url not in _engines:
-        kwargs = {**_engine_kwargs(url), "pool_size": 2, "max_overflow": 2}
-        _engines[url] = sqlalchemy.create_engine(url, **kwargs)
+        _engines[url] = sqlalchemy.create_engine(url, **lock_engine_kwargs(url))
     return _engines[url]
 
 
