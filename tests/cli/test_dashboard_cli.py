@@ -64,7 +64,7 @@ class Dashboard:
         with urllib.request.urlopen(self.url + path, timeout=10) as response:
             return response.read()
 
-    def stop(self, signum: int = signal.SIGTERM, timeout: float = 10.0) -> int:
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         self.process.send_signal(signum)
         try:
             return self.process.wait(timeout=timeout)

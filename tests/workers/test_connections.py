@@ -146,10 +146,11 @@ def test_workers_beyond_a_connection_limit_wait_then_work(
 
 
 def test_a_worker_holds_at_most_two_connections_and_none_when_idle(
-    postgres_url: str, pcsearch_exe: str, tmp_path: Path
+    fresh_database: str, pcsearch_exe: str, tmp_path: Path
 ) -> None:
     """Working: one storage connection (its threads take turns) and one for the slot lock.
     Waiting for work longer than PCSEARCH_DB_IDLE_SECONDS: none between its looks."""
+    postgres_url = fresh_database  # a service worker serves every study: none of others'
     make_study(postgres_url, "connection-budget", n_trials=10, epochs=2)
     storage_module.dispose_engines()
     with fleet(pcsearch_exe, tmp_path, postgres_url, **DRY, **FAST) as f:

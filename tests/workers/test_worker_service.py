@@ -28,10 +28,11 @@ def _complete(url: str, name: str) -> int:
 
 
 def test_study_created_again_under_its_name_is_served_at_once(
-    pcsearch_exe: str, postgres_url: str, tmp_path: Path
+    pcsearch_exe: str, fresh_database: str, tmp_path: Path
 ) -> None:
     """Force-delete a study a worker has served and create it again: the worker serves
     the new one within seconds (it used to keep the old study's id and skip the name)."""
+    postgres_url = fresh_database  # a service worker serves every study: none of others'
     make_study(postgres_url, "again", n_trials=2, epochs=1)
     with fleet(pcsearch_exe, tmp_path, postgres_url, **DRY) as f:
         worker = f.start("--poll", "0.3")
