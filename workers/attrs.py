@@ -50,6 +50,9 @@ person (stop, resume) or by workers giving up. Not the study's state: views comb
 with the trial counts (:func:`workers.views.study_state`)."""
 METRIC_NAMES = "study:metric_names"
 """Optuna's own key (``Study.set_metric_names``): the objective's name in the dashboard."""
+ORDINAL_PREFIX = "pcsearch:sampler:"
+"""``pcsearch:sampler:<identity>``: that worker's ordinal, the index of its own sampler
+stream on the study (:mod:`workers.samplers`)."""
 
 ACTIVE, STOPPED, FAILING = "active", "stopped", "failing"
 STUDY_STATUSES = (ACTIVE, STOPPED, FAILING)
@@ -126,3 +129,5 @@ BEAT = "pcsearch:beat"
 """The lease's heartbeat: a counter its owner bumps every few seconds."""
 FIXED_PARAMS = "fixed_params"
 """Optuna's own key for the parameters of an enqueued (WAITING) trial."""
+GRID_POINT = "pcsearch:grid_point"
+"""The grid point a trial was given, by parameter name (:mod:`workers.samplers`)."""

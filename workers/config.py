@@ -1,7 +1,8 @@
 """What a study is for, stored on the study itself so any worker can pick it up.
 
-Optuna's storage is the source of truth: the configuration lives in the study's user
-attributes under ``pcsearch``, next to the trials it produced.
+Optuna's storage is the source of truth: the configuration lives in a study system
+attribute (``workers.attrs.STORED_CONFIG``; studies of older versions: the user attribute
+``pcsearch``), next to the trials it produced. Read it with ``workers.attrs.stored``.
 """
 
 from __future__ import annotations

@@ -21,16 +21,13 @@ import optuna
 from optuna.samplers._grid import GridValueType
 from optuna.trial import FrozenTrial, TrialState
 
+from workers.attrs import FIXED_PARAMS, GRID_POINT, ORDINAL_PREFIX
 from workers.config import StudyConfig
 from workers.leases import worker_id
 from workers.storage import LockLost, slot_lock
 
 log = logging.getLogger("pcsearch.worker")
 
-ORDINAL_PREFIX = "pcsearch:sampler:"
-"""Study system attribute ``pcsearch:sampler:<identity>``: that worker's ordinal."""
-GRID_POINT = "pcsearch:grid_point"
-"""Trial system attribute: the grid point a trial was given, by parameter name."""
 GRID_DECIMALS = 10
 _instances = itertools.count()
 
@@ -133,7 +130,7 @@ class WorkerGridSampler(optuna.samplers.GridSampler):
 
     def _point_of(self, trial: FrozenTrial) -> int | None:
         system = trial.system_attrs
-        for values in (system.get(GRID_POINT), system.get("fixed_params"), trial.params):
+        for values in (system.get(GRID_POINT), system.get(FIXED_PARAMS), trial.params):
             if isinstance(values, Mapping):
                 found = self._index.get(self._point_key(values))
                 if found is not None:
@@ -141,7 +138,7 @@ class WorkerGridSampler(optuna.samplers.GridSampler):
         return None
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        if "grid_id" in trial.system_attrs or "fixed_params" in trial.system_attrs:
+        if "grid_id" in trial.system_attrs or FIXED_PARAMS in trial.system_attrs:
             return  # a queued trial (a retry) brings its own point
         taken: dict[int, int] = {}
         failed: set[int] = set()

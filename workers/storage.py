@@ -190,7 +190,7 @@ def _open_rdb(url: str, worker: bool = False) -> optuna.storages.RDBStorage:
             problem = connection_problem(error, url)
             if problem is None:
                 raise
-            if is_transient(error) and not _permanent(problem) and not waiting.expired():
+            if is_transient(error) and not permanent(problem) and not waiting.expired():
                 waiting.pause(problem)
                 continue
             raise WorkerError(
@@ -211,11 +211,6 @@ def _check_schema_version(storage: optuna.storages.RDBStorage, url: str) -> None
             f"{optuna.__version__} needs {head}: run `optuna storage upgrade --storage URL` "
             f"if they are older, or install the newer Optuna that made them"
         )
-
-
-def _permanent(problem: str) -> bool:
-    """Waiting does not fix it (see ``workers.connections.permanent``)."""
-    return permanent(problem)
 
 
 def connection_problem(error: BaseException, url: str) -> str | None:

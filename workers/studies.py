@@ -141,10 +141,16 @@ def create(storage: optuna.storages.BaseStorage, name: str, config: StudyConfig)
         study = optuna.create_study(study_name=name, storage=storage, direction=config.direction)
     except DuplicatedStudyError:
         raise StudyExists(f"study {name!r} already exists; pick another name") from None
+    _start(study, config)
+    return study
+
+
+def _start(study: optuna.Study, config: StudyConfig) -> None:
+    """A new study's attributes, then its queued trials: a rerun's seeds, or the paper's
+    values as the first trial (:mod:`workers.warm_start`)."""
     _describe(study, config)
     enqueue_seeds(study, config)
     warm_start.enqueue(study, config)
-    return study
 
 
 def enqueue_seeds(study: optuna.Study, config: StudyConfig) -> None:
@@ -188,9 +194,7 @@ def create_or_resume(
                 f"{study.direction.name.lower()}, but task {config.task!r} must "
                 f"{config.direction} its metric; pick another --study name or delete that study"
             )
-        _describe(study, config)
-        enqueue_seeds(study, config)
-        warm_start.enqueue(study, config)
+        _start(study, config)
         return study
     differing = [f for f in RESUMABLE_FIELDS if stored.get(f) != config.to_dict()[f]]
     if differing:

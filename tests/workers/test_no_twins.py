@@ -24,8 +24,8 @@ from search_spaces import default_space
 from tests.api.helpers import TOKENS, api_process
 from tests.workers.fleet import FINISHED, assert_study_complete, fleet, make_study, trials_of
 from workers import attrs, studies, warm_start
+from workers.attrs import ORDINAL_PREFIX
 from workers.config import StudyConfig
-from workers.samplers import ORDINAL_PREFIX
 from workers.storage import open_storage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
