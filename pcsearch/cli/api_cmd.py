@@ -91,9 +91,9 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ApiCommandError(f"--workers {args.workers} must be at least 1")
     url = storage_url(args.storage)
-    check_storage(url)
     settings = load_settings(database_url=url)
-    check_bind(args.host, settings.tokens, url)
+    check_bind(args.host, settings.tokens, url)  # first: a refused start leaves no file behind
+    check_storage(url)
     workers = args.workers or settings.api_workers
     if not settings.tokens:
         auth = "no PCSEARCH_API_TOKENS: no authentication (local development only)"

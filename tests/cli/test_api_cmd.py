@@ -107,6 +107,7 @@ def test_weak_tokens_are_refused_beyond_localhost(
     assert 'python -c "import secrets; print(secrets.token_urlsafe(32))"' in line
     for token in set(tokens.split(",")) - set(EXAMPLES):
         assert token not in line, "a token is a secret: never printed"
+    assert not (tmp_path / "x.journal").exists(), "a refused start leaves no storage behind"
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost"])
