@@ -233,20 +233,26 @@ class ResilientStorage(BaseStorage):
         self.inner.remove_session()
 
     def set_study_user_attrs(self, study_id: int, values: dict[str, Any]) -> None:
-        """Several study attributes in one write (one transaction on an RDB storage)."""
+        """Several study user attributes in one write (one transaction on an RDB storage)."""
+        self._set_study_attrs(study_id, values, system=False)
+
+    def set_study_system_attrs(self, study_id: int, values: dict[str, Any]) -> None:
+        """Several study system attributes in one write (one transaction on an RDB storage)."""
+        self._set_study_attrs(study_id, values, system=True)
+
+    def _set_study_attrs(self, study_id: int, values: dict[str, Any], system: bool) -> None:
         backend = getattr(self.inner, "_backend", None)
         if not hasattr(backend, "scoped_session"):
+            set_one = self.inner.set_study_system_attr if system else self.inner.set_study_user_attr
             for key, value in values.items():
-                retry(lambda key=key, value=value: self.inner.set_study_user_attr(
-                    study_id, key, value
-                ))  # fmt: skip
+                retry(lambda key=key, value=value: set_one(study_id, key, value))
             return
         import json
 
         from optuna.storages._rdb import models
         from optuna.storages._rdb.storage import _create_scoped_session
 
-        model = models.StudyUserAttributeModel
+        model = models.StudySystemAttributeModel if system else models.StudyUserAttributeModel
 
         def write() -> None:
             with _create_scoped_session(backend.scoped_session, True) as session:

@@ -7,11 +7,10 @@ only place the state lives (see :mod:`workers.attrs` for the keys).
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from typing import Any
 
 import optuna
-from optuna.exceptions import DuplicatedStudyError, ExperimentalWarning
+from optuna.exceptions import DuplicatedStudyError
 from optuna.trial import TrialState
 
 from pcsearch.catalogue import task_info
@@ -67,17 +66,15 @@ def _upgrade(study: optuna.Study, found: attrs.Stored, config: StudyConfig) -> N
     resume changing ``n_trials`` meanwhile is never overwritten with the old value.
     """
     if attrs.METRIC_NAMES not in found.system_attrs:
-        _name_metric(study, config)
+        _set_attrs(study, _metric_names(config), system=True)
     if found.user_attrs.get(attrs.STATUS) == attrs.ACTIVE:
         study.set_user_attr(attrs.STATUS, None)
 
 
-def _name_metric(study: optuna.Study, config: StudyConfig) -> None:
+def _metric_names(config: StudyConfig) -> dict[str, list[str]]:
     """The objective's name (``accuracy``, ``mse``, ``mmd``), which the dashboard shows
-    instead of "Objective 0"."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ExperimentalWarning)  # stable since Optuna 3.2
-        study.set_metric_names([task_info(config.task).metric])
+    instead of "Objective 0": the system attribute ``Study.set_metric_names`` writes."""
+    return {attrs.METRIC_NAMES: [task_info(config.task).metric]}
 
 
 SAMPLER_NAMES = {"tpe": "TPE", "random": "random", "grid": "grid", "cmaes": "CMA-ES"}
@@ -109,10 +106,15 @@ def _describe(study: optuna.Study, config: StudyConfig) -> None:
     In that order: the description marks the study as pcsearch's, and on an older study it
     replaces the config it held, so the config must be in its new place first.
     """
-    storage, study_id = study._storage, study._study_id
-    storage.set_study_system_attr(study_id, attrs.STORED_CONFIG, config.to_dict())
-    storage.set_study_system_attr(study_id, attrs.CONTROL, attrs.ACTIVE)
-    _name_metric(study, config)
+    _set_attrs(
+        study,
+        {
+            attrs.STORED_CONFIG: config.to_dict(),
+            attrs.CONTROL: attrs.ACTIVE,
+            **_metric_names(config),
+        },
+        system=True,
+    )
     shown: dict[str, Any] = {
         attrs.DESCRIPTION: describe(config),
         attrs.TASK: config.task,
@@ -124,14 +126,16 @@ def _describe(study: optuna.Study, config: StudyConfig) -> None:
     _set_attrs(study, shown)
 
 
-def _set_attrs(study: optuna.Study, values: dict[str, Any]) -> None:
+def _set_attrs(study: optuna.Study, values: dict[str, Any], system: bool = False) -> None:
     """One write where the storage allows it (see ResilientStorage), else one per key."""
     storage = study._storage
-    if hasattr(storage, "set_study_user_attrs"):
-        storage.set_study_user_attrs(study._study_id, values)
-    else:
-        for key, value in values.items():
-            study.set_user_attr(key, value)
+    many = "set_study_system_attrs" if system else "set_study_user_attrs"
+    if hasattr(storage, many):
+        getattr(storage, many)(study._study_id, values)
+        return
+    set_one = storage.set_study_system_attr if system else storage.set_study_user_attr
+    for key, value in values.items():
+        set_one(study._study_id, key, value)
 
 
 def create(storage: optuna.storages.BaseStorage, name: str, config: StudyConfig) -> optuna.Study:
