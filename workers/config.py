@@ -14,6 +14,7 @@ from typing import Any
 from pcsearch.catalogue import algorithm_info, task_info
 from pcsearch.params import resolve
 from search_spaces import SearchSpace
+from workers import samplers
 from workers.errors import WorkerError
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -30,8 +31,9 @@ def check_study_name(name: str) -> str:
     return name
 
 
-SAMPLERS = ("tpe", "random", "grid", "cmaes")
-PRUNERS = ("median", "halving", "hyperband", "none")
+SAMPLERS = tuple(samplers.SAMPLERS)
+PRUNERS = tuple(samplers.PRUNERS)
+"""Their names, for the CLI's and the API's choices (the registries: ``workers.samplers``)."""
 OBJECTIVES = ("best", "last")
 
 

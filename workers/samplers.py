@@ -1,4 +1,5 @@
-"""Samplers and pruners by their CLI/API names, and each worker's own random stream.
+"""Samplers and pruners by their CLI/API names (one registry each), and each worker's own
+random stream.
 
 Every worker process of a study draws from a stream of its own: on first sight of a
 study it registers under the study's slot lock and gets an ordinal (0 for the study's
@@ -14,17 +15,19 @@ import hashlib
 import itertools
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.samplers._grid import GridValueType
 from optuna.trial import FrozenTrial, TrialState
 
 from workers.attrs import FIXED_PARAMS, GRID_POINT, ORDINAL_PREFIX
-from workers.config import StudyConfig
 from workers.leases import worker_id
 from workers.storage import LockLost, slot_lock
+
+if TYPE_CHECKING:  # workers.config reads the names of SAMPLERS and PRUNERS from here
+    from workers.config import StudyConfig
 
 log = logging.getLogger("pcsearch.worker")
 
@@ -83,16 +86,39 @@ def make_sampler(
 ) -> optuna.samplers.BaseSampler:
     """The study's sampler; ``worker_seed`` keeps parallel workers from proposing twins.
     ``order_seed`` (default: the study's seed) orders a grid, the same in every worker."""
-    if config.sampler == "random":
-        return optuna.samplers.RandomSampler(seed=worker_seed)
-    if config.sampler == "grid":
-        grid = config.search_space().grid(config.algorithm)
-        return WorkerGridSampler(grid, seed=config.seed if order_seed is None else order_seed)
-    if config.sampler == "cmaes":
-        return optuna.samplers.CmaEsSampler(
-            seed=worker_seed, independent_sampler=optuna.samplers.TPESampler(seed=worker_seed)
-        )
-    return optuna.samplers.TPESampler(seed=worker_seed, multivariate=True, constant_liar=True)
+    return SAMPLERS[config.sampler](
+        config, worker_seed, config.seed if order_seed is None else order_seed
+    )
+
+
+def _tpe(config: StudyConfig, seed: int, order_seed: int) -> optuna.samplers.BaseSampler:
+    # constant liar: parallel workers see each other's running trials as bad (Optuna's advice)
+    return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+
+
+def _random(config: StudyConfig, seed: int, order_seed: int) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
+def _grid(config: StudyConfig, seed: int, order_seed: int) -> optuna.samplers.BaseSampler:
+    return WorkerGridSampler(config.search_space().grid(config.algorithm), seed=order_seed)
+
+
+def _cmaes(config: StudyConfig, seed: int, order_seed: int) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.CmaEsSampler(
+        seed=seed, independent_sampler=optuna.samplers.TPESampler(seed=seed)
+    )
+
+
+SamplerBuilder = Callable[["StudyConfig", int, int], optuna.samplers.BaseSampler]
+SAMPLERS: dict[str, SamplerBuilder] = {
+    "tpe": _tpe,
+    "random": _random,
+    "grid": _grid,
+    "cmaes": _cmaes,
+}
+"""Samplers by their CLI/API name (the first is the default): (config, this worker's seed,
+the grid's order seed) -> sampler. ``workers.config`` checks names against this."""
 
 
 def _value_key(value: Any) -> Any:
@@ -173,11 +199,19 @@ class WorkerGridSampler(optuna.samplers.GridSampler):
 
 
 def make_pruner(config: StudyConfig) -> optuna.pruners.BasePruner:
+    return PRUNERS[config.pruner](config)
+
+
+def _hyperband(config: StudyConfig) -> optuna.pruners.BasePruner:
     epochs = int(config.overrides.get("epochs", 0)) or None
-    if config.pruner == "none":
-        return optuna.pruners.NopPruner()
-    if config.pruner == "halving":
-        return optuna.pruners.SuccessiveHalvingPruner()
-    if config.pruner == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs or "auto")
-    return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1)
+    return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs or "auto")
+
+
+PRUNERS: dict[str, Callable[[StudyConfig], optuna.pruners.BasePruner]] = {
+    "median": lambda config: optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1),
+    "halving": lambda config: optuna.pruners.SuccessiveHalvingPruner(),
+    "hyperband": _hyperband,
+    "none": lambda config: optuna.pruners.NopPruner(),
+}
+"""Pruners by their CLI/API name (the first is the default); ``workers.config`` checks
+names against this."""

@@ -16,6 +16,7 @@ from workers import attrs, studies
 from workers.config import PRUNERS, SAMPLERS, StudyConfig
 from workers.errors import WorkerError
 from workers.loop import Worker
+from workers.samplers import make_pruner, make_sampler
 from workers.storage import open_storage
 
 
@@ -67,6 +68,23 @@ def test_valid_config_round_trips() -> None:
     assert c.direction == "maximize"
     grid = config(space=grid_space().to_dict(), sampler="grid")
     assert grid.search_space().kind == "grid"
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_every_sampler_of_the_registry_builds_and_samples(name: str, tmp_path: Path) -> None:
+    """Each registry entry builds for a study of its kind and proposes a trial in the space."""
+    space = grid_space().to_dict() if name == "grid" else default_space(TASK, ALGORITHM).to_dict()
+    chosen = config(sampler=name, space=space)
+    sampler = make_sampler(chosen, worker_seed=7)
+    assert isinstance(sampler, optuna.samplers.BaseSampler)
+    study = optuna.create_study(storage=open_storage(str(tmp_path / "s.journal")), sampler=sampler)
+    trial = study.ask(chosen.search_space().distributions(ALGORITHM))
+    assert set(trial.params) == set(chosen.search_space().distributions(ALGORITHM))
+
+
+@pytest.mark.parametrize("name", PRUNERS)
+def test_every_pruner_of_the_registry_builds(name: str) -> None:
+    assert isinstance(make_pruner(config(pruner=name)), optuna.pruners.BasePruner)
 
 
 def test_unknown_sampler_lists_the_choices() -> None:
