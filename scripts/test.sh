@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up, make sure PostgreSQL runs and chromium is installed, then lint and run every test.
+# Set up, make sure PostgreSQL runs and chromium is installed, then lint (ruff, the import
+# layers) and run every test.
 # Under CI=true the database tests fail (never skip) when PostgreSQL cannot be reached.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,4 +9,5 @@ bash scripts/start-postgres.sh || echo "PostgreSQL could not be started; its tes
 bash scripts/install-chromium.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports --no-cache  # the layers of pyproject.toml's [tool.importlinter]
 exec .venv/bin/pytest -q "$@"

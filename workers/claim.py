@@ -22,9 +22,9 @@ from optuna.trial import FrozenTrial, TrialState
 from pcsearch.catalogue import HYPERPARAMETERS
 from workers import attrs
 from workers.config import StudyConfig
+from workers.fault_injection import crash_point
 from workers.leases import Holdings, StaleWatch, leased_template, reap, release, worker_id
 from workers.storage import LockLost, slot_lock
-from workers.test_hooks import crash_point
 from workers.trial_runner import training_params
 
 log = logging.getLogger("pcsearch.worker")

@@ -114,11 +114,11 @@ def application_name(suffix: str = "") -> str:
 
 
 def _command() -> str:
-    """``api``, ``dashboard``, ... for ``pcsearch CMD`` and ``python -m pcsearch.cli.main CMD``."""
+    """``api``, ``dashboard``, ... for ``pcsearch CMD`` and ``python -m pcsearch_cli.main CMD``."""
     argv = sys.argv
     cli = argv and (
         os.path.basename(argv[0]) == "pcsearch"
-        or argv[0].endswith(os.path.join("pcsearch", "cli", "main.py"))
+        or argv[0].endswith(os.path.join("pcsearch_cli", "main.py"))
     )
     if cli and len(argv) > 1 and not argv[1].startswith("-"):
         return argv[1]

@@ -110,7 +110,7 @@ def spawn(command: Sequence[str], env: dict[str, str], log_path: Path | None, co
 
 
 def worker_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "pcsearch.cli.main", "worker", *args]
+    return [sys.executable, "-m", "pcsearch_cli.main", "worker", *args]
 
 
 def start_workers(

@@ -23,12 +23,12 @@ from workers import attrs, skips, studies
 from workers.claim import FINISHED, Claimed, claim, structure
 from workers.config import StudyConfig
 from workers.errors import WorkerError
+from workers.fault_injection import start_barrier
 from workers.leases import Heartbeat, Holdings, StaleWatch, release, worker_id
 from workers.resilience import deadline
 from workers.samplers import make_pruner, sampler_identity, study_sampler
 from workers.settings import settings
 from workers.storage import open_storage, redact, slot_lock
-from workers.test_hooks import start_barrier
 from workers.trial_runner import run_batch, run_trial
 
 GIVE_BACK_SECONDS = 3.0

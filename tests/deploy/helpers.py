@@ -75,7 +75,7 @@ def documented(path: Path) -> set[str]:
 def parse_pcsearch(argv: list[str]) -> argparse.Namespace:
     """``argv`` (``pcsearch ...``) parsed by pcsearch's own parser, or an AssertionError
     carrying argparse's message."""
-    from pcsearch.cli.main import build_parser
+    from pcsearch_cli.main import build_parser
 
     assert argv and argv[0] == "pcsearch", f"not a pcsearch command line: {argv}"
     err = io.StringIO()

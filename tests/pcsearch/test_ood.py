@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from pcsearch.cli.main import main
 from pcsearch.training.ood import auroc
+from pcsearch_cli.main import main
 
 
 def brute_force_auroc(inside: np.ndarray, outside: np.ndarray) -> float:

@@ -11,7 +11,7 @@ import pytest
 from optuna.trial import TrialState
 
 from api.schemas import detail_dict
-from pcsearch.cli.client_cmds import describe
+from pcsearch_cli.client_cmds import describe
 from tests.workers.fleet import fleet, make_study, trials_of, wait_until
 from workers import attrs, skips, studies, views
 from workers.storage import open_storage

@@ -14,8 +14,8 @@ import sys
 from typing import Any
 
 from pcsearch.catalogue import DATASET_SHAPES, algorithm_info, task_info
-from pcsearch.cli.main import parse_assignments
 from pcsearch.errors import PCSearchError
+from pcsearch_cli.main import parse_assignments
 
 MADE_UP = ("noise", "permuted")
 

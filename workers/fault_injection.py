@@ -1,5 +1,6 @@
-"""Hooks that let tests put a worker exactly where an accident happens. Inert unless the
-test sets their variable."""
+"""Fault injection: points where a test puts a worker exactly where an accident happens
+(a SIGKILL mid-claim, a start barrier for simultaneous starts). Inert unless the test sets
+their variable."""
 
 from __future__ import annotations
 

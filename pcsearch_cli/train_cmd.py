@@ -8,8 +8,8 @@ import sys
 from typing import Any
 
 from pcsearch.catalogue import algorithm_info, task_info
-from pcsearch.cli.main import parse_assignments
-from pcsearch.cli.progress import EpochBar
+from pcsearch_cli.main import parse_assignments
+from pcsearch_cli.progress import EpochBar
 
 
 def run(args: argparse.Namespace) -> int:

@@ -34,7 +34,7 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pcsearch.cli import catalogue_cmds, energy_cmd, ood_cmd, train_cmd
+    from pcsearch_cli import catalogue_cmds, energy_cmd, ood_cmd, train_cmd
 
     parser = Parser(
         prog="pcsearch", description="Predictive coding networks and hyperparameter search."
@@ -59,7 +59,7 @@ def _optional_commands() -> list:
     modules = []
     for name in OPTIONAL_COMMANDS:
         try:
-            modules.append(importlib.import_module(f"pcsearch.cli.{name}"))
+            modules.append(importlib.import_module(f"pcsearch_cli.{name}"))
         except ImportError as error:
             if (error.name or "").split(".")[0] in ("pcsearch", "workers", "search_spaces", "api"):
                 raise  # our own code is broken: say so rather than hide the command

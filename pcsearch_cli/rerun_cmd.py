@@ -13,8 +13,8 @@ import sys
 
 import optuna
 
-from pcsearch.cli.main import parse_assignments
 from pcsearch.errors import PCSearchError
+from pcsearch_cli.main import parse_assignments
 from workers import reruns, studies
 from workers.config import StudyConfig, check_study_name
 from workers.report_data import seed_cells
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if args.no_workers:
         print(f"study {name!r} is queued for the workers of {url.split('://')[0]}", file=sys.stderr)
         return 0
-    from pcsearch.cli.search_cmd import run_locally
+    from pcsearch_cli.search_cmd import run_locally
 
     code = run_locally(storage, url, study, config, args.jobs, seed=0)
     print(summary_line(study, config))

@@ -22,9 +22,9 @@ from pcsearch.analysis import (
     plot_metric_against,
 )
 from pcsearch.catalogue import task_info
-from pcsearch.cli.main import parse_assignments
 from pcsearch.errors import PCSearchError
 from pcsearch.params import resolve
+from pcsearch_cli.main import parse_assignments
 
 DEFAULT_TASKS = ("mlp-two-moons", "mlp-two-circles")
 
