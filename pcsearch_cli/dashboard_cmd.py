@@ -36,8 +36,12 @@ PROXY_FLAG = "--behind-auth-proxy"
 HOST_PATTERN = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:[0-9]{1,5})?")
 
 
-class _Stop(Exception):
-    """Raised in the main thread by SIGTERM or SIGINT to leave ``serve_forever``."""
+class _Stop(BaseException):
+    """Raised in the main thread by SIGTERM or SIGINT to leave ``serve_forever``.
+
+    Not an ``Exception``: socketserver catches and logs every ``Exception`` raised while it
+    hands a request to its thread, so a signal arriving in that moment was swallowed and
+    the dashboard went on serving."""
 
 
 class _Server(ThreadingMixIn, WSGIServer):

@@ -4,6 +4,7 @@ and whom it answers (local addresses only, and only its own Host names)."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -11,6 +12,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -391,3 +393,30 @@ def test_a_study_made_by_an_older_pcsearch_runs_and_is_shown_right(
     assert attrs["pcsearch"] == studies.describe(config)
     assert studies.load(storage, name)[1] == config
     assert views.get_study(storage, name).state == "complete"
+
+
+def test_a_stop_during_a_burst_of_requests_is_not_swallowed(
+    pcsearch_exe: str, tmp_path: Path
+) -> None:
+    """SIGTERM while the server hands requests to their threads: it used to be caught and
+    logged by socketserver as a failed request, and the dashboard served on."""
+    make_study(str(tmp_path / "studies.journal"), "moons")
+    for round_ in range(3):
+        dashboard = start(pcsearch_exe, tmp_path, "--storage", "studies.journal")
+        done = threading.Event()
+
+        def hammer(dashboard: Dashboard = dashboard, done: threading.Event = done) -> None:
+            while not done.is_set():
+                with contextlib.suppress(OSError, http.client.HTTPException):
+                    request(dashboard, "/api/studies", "no-such-host.example")
+
+        threads = [threading.Thread(target=hammer, daemon=True) for _ in range(8)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        try:
+            assert dashboard.stop(timeout=10) == 0, f"round {round_}\n{dashboard.output()}"
+        finally:
+            done.set()
+            for t in threads:
+                t.join(timeout=5)
