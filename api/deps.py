@@ -23,8 +23,8 @@ from api.cache import ReadCache
 from api.errors import Unavailable
 from api.settings import Settings
 from pcsearch.errors import PCSearchError
-from workers.resilience import StorageUnavailable, deadline
-from workers.storage import connection_problem, open_storage, scrub
+from store.resilience import StorageUnavailable, deadline
+from store.storage import connection_problem, open_storage, scrub
 
 T = TypeVar("T")
 RETRY_AFTER_SECONDS = 1.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from workers.storage import scrub
+from store.storage import scrub
 
 
 class ScrubFilter(logging.Filter):

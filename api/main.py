@@ -31,8 +31,8 @@ from api.settings import Settings
 from api.settings import settings as env_settings
 from api.submission import InvalidSubmission
 from pcsearch.errors import PCSearchError
-from workers.storage import scrub
-from workers.studies import StudyBusy, StudyExists, StudyNotFound
+from store.storage import scrub
+from store.studies import StudyBusy, StudyExists, StudyNotFound
 
 TITLE = "pcsearch API"
 ASSETS = "/static/swagger-ui"

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.cache import ReadCache, slot
 from api.deps import read_allowed
 from api.settings import Settings
-from workers.storage import scrub
+from store.storage import scrub
 
 log = logging.getLogger("pcsearch.api")
 

@@ -9,8 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pcsearch.catalogue import ALGORITHMS, TASKS
-from workers import views
-from workers.config import NAME_RULE, PRUNERS, SAMPLERS
+from store import views
+from store.config import NAME_RULE, PRUNERS, SAMPLERS
 
 NAME_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 SPACE_REGEX = r"^[a-z0-9]+(-[a-z0-9]+)*(@[0-9]{1,6})?$"

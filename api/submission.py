@@ -19,7 +19,7 @@ from pcsearch.catalogue import algorithm_info, check_supported, task_info
 from pcsearch.errors import PCSearchError
 from pcsearch.params import resolve
 from search_spaces import SearchSpace, default_space, get_space
-from workers.config import StudyConfig, check_study_name
+from store.config import StudyConfig, check_study_name
 
 T = TypeVar("T")
 

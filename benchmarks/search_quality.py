@@ -32,10 +32,10 @@ from optuna.trial import TrialState  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 from pcsearch.catalogue import HYPERPARAMETERS  # noqa: E402
 from search_spaces import SearchSpace, default_space  # noqa: E402
-from workers.config import StudyConfig  # noqa: E402
+from store.config import StudyConfig  # noqa: E402
+from store.storage import open_storage  # noqa: E402
+from store.studies import create  # noqa: E402
 from workers.local import start_workers  # noqa: E402
-from workers.storage import open_storage  # noqa: E402
-from workers.studies import create  # noqa: E402
 
 ALGORITHM = "pc-se"
 

@@ -28,10 +28,10 @@ import optuna  # noqa: E402
 
 from benchmarks.machine import describe  # noqa: E402
 from search_spaces import SearchSpace, default_space  # noqa: E402
-from workers.config import StudyConfig  # noqa: E402
+from store.config import StudyConfig  # noqa: E402
+from store.storage import open_storage  # noqa: E402
+from store.studies import create_or_resume  # noqa: E402
 from workers.local import start_workers  # noqa: E402
-from workers.storage import open_storage  # noqa: E402
-from workers.studies import create_or_resume  # noqa: E402
 
 
 def fixed_structure_space() -> dict:

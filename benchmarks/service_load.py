@@ -1,7 +1,7 @@
 """Latency of the HTTP API under load: 50 concurrent clients against a real `pcsearch api`.
 
 A throwaway Postgres database is created (and dropped at the end) and filled with 100
-pcsearch studies and 10,000 trials: the studies through workers.studies, the trials
+pcsearch studies and 10,000 trials: the studies through store.studies, the trials
 bulk-inserted into Optuna's own tables (params, values and user attributes as workers
 write them), then ANALYZEd as autovacuum would. `pcsearch api` runs as a subprocess; N
 client threads (httpx, one connection each, spread over two processes) each send their
@@ -46,9 +46,9 @@ from optuna.trial import TrialState  # noqa: E402
 
 from benchmarks.machine import describe  # noqa: E402
 from search_spaces import default_space  # noqa: E402
-from workers import attrs, studies  # noqa: E402
-from workers.config import StudyConfig  # noqa: E402
-from workers.storage import open_storage  # noqa: E402
+from store import attrs, studies  # noqa: E402
+from store.config import StudyConfig  # noqa: E402
+from store.storage import open_storage  # noqa: E402
 
 TOKEN = "benchmark-token"
 TASK, ALGORITHM = "mlp-digits", "pc-se"

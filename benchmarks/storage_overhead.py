@@ -50,10 +50,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from benchmarks.machine import describe  # noqa: E402
 from search_spaces import default_space  # noqa: E402
-from workers import studies  # noqa: E402
-from workers.config import StudyConfig  # noqa: E402
+from store import studies  # noqa: E402
+from store.config import StudyConfig  # noqa: E402
+from store.storage import dispose_engines, open_storage  # noqa: E402
 from workers.local import worker_command  # noqa: E402
-from workers.storage import dispose_engines, open_storage  # noqa: E402
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 WAITED = ("cannot connect to storage", "storage unreachable")

@@ -59,7 +59,7 @@ def check_storage(url: str) -> None:
     """Refuse a URL that can never work now, instead of answering 503 forever."""
     from sqlalchemy.engine import make_url
 
-    from workers.storage import is_rdb, journal_path, open_storage
+    from store.storage import is_rdb, journal_path, open_storage
 
     if journal_path(url) is not None:
         open_storage(url)  # a local file: cheap, and names the problem
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from api.logs import log_config
     from api.main import create_app
     from api.settings import load_settings
-    from workers.storage import redact, storage_url
+    from store.storage import redact, storage_url
 
     if not 1 <= args.port <= 65535:
         raise ApiCommandError(f"--port {args.port} is not a port; use 1 to 65535, e.g. 8000")

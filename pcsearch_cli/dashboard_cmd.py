@@ -175,20 +175,20 @@ def _app(url: str) -> WSGIApplication:
     """
     from optuna_dashboard import wsgi
 
-    from workers.errors import WorkerError
-    from workers.storage import connection_problem, open_storage, redact
+    from store.errors import StoreError
+    from store.storage import connection_problem, open_storage, redact
 
     storage = open_storage(url, must_exist=True).inner
     try:
         storage.get_all_studies()
     except Exception as error:
         problem = connection_problem(error, url) or type(error).__name__
-        raise WorkerError(f"cannot read storage {redact(url)}: {problem}") from None
+        raise StoreError(f"cannot read storage {redact(url)}: {problem}") from None
     return wsgi(storage)
 
 
 def run(args: argparse.Namespace) -> int:
-    from workers.storage import redact, storage_url
+    from store.storage import redact, storage_url
 
     bind = args.host.strip("[]") if args.host.startswith("[") else args.host
     check_bind(bind, args.port, args.behind_auth_proxy)

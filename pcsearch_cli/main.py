@@ -55,13 +55,16 @@ OPTIONAL_COMMANDS = ("spaces_cmd", "search_cmd", "rerun_cmd", "report_cmd", "wor
 a bare GPU machine), and each one is left out alone when its packages are missing."""
 
 
+OUR_PACKAGES = ("pcsearch", "search_spaces", "store", "workers", "api", "pcsearch_cli")
+
+
 def _optional_commands() -> list:
     modules = []
     for name in OPTIONAL_COMMANDS:
         try:
             modules.append(importlib.import_module(f"pcsearch_cli.{name}"))
         except ImportError as error:
-            if (error.name or "").split(".")[0] in ("pcsearch", "workers", "search_spaces", "api"):
+            if (error.name or "").split(".")[0] in OUR_PACKAGES:
                 raise  # our own code is broken: say so rather than hide the command
     return modules
 
@@ -93,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _scrub(text: str) -> str:
     """No password of a storage URL in any message (the core CLI runs without workers/)."""
     try:
-        from workers.storage import scrub
+        from store.storage import scrub
     except ImportError:
         return text
     return scrub(text)

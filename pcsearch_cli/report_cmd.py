@@ -14,8 +14,8 @@ from pathlib import Path
 import optuna
 
 from pcsearch.analysis import compare, comparison_markdown, load_paper_results, write_report
-from workers.report_data import ReportData, collect
-from workers.storage import DEFAULT_STORAGE, open_storage, storage_url
+from store.report_data import ReportData, collect
+from store.storage import DEFAULT_STORAGE, open_storage, storage_url
 
 
 def _collect(args: argparse.Namespace) -> ReportData:

@@ -15,10 +15,10 @@ import optuna
 
 from pcsearch.errors import PCSearchError
 from pcsearch_cli.main import parse_assignments
-from workers import reruns, studies
-from workers.config import StudyConfig, check_study_name
-from workers.report_data import seed_cells
-from workers.storage import DEFAULT_STORAGE, open_storage, storage_url
+from store import reruns, studies
+from store.config import StudyConfig, check_study_name
+from store.report_data import seed_cells
+from store.storage import DEFAULT_STORAGE, open_storage, storage_url
 
 PAPER_SEEDS, PAPER_KEEP = 7, 5
 

@@ -13,11 +13,10 @@ import optuna
 
 from pcsearch.errors import PCSearchError
 from search_spaces import SearchSpace, default_space, get_space
-from workers import studies, views
-from workers.config import OBJECTIVES, PRUNERS, SAMPLERS, StudyConfig, check_study_name
-from workers.leases import StaleWatch, reap
-from workers.local import default_jobs, start_workers, stop_all
-from workers.storage import (
+from store import studies, views
+from store.config import OBJECTIVES, PRUNERS, SAMPLERS, StudyConfig, check_study_name
+from store.leases import StaleWatch, reap
+from store.storage import (
     DEFAULT_STORAGE,
     dashboard_command,
     journal_path,
@@ -26,6 +25,7 @@ from workers.storage import (
     slot_lock,
     storage_url,
 )
+from workers.local import default_jobs, start_workers, stop_all
 
 REAP_EVERY = 1.0
 

@@ -11,15 +11,15 @@ import logging
 import sys
 
 from pcsearch.errors import PCSearchError
-from workers.config import check_study_name
+from store.config import check_study_name
 
 GIVE_UP_EXIT = 1
 
 
 def run(args: argparse.Namespace) -> int:
+    from store.storage import open_storage, storage_url
     from workers.local import gpu_ids, supervise, worker_command, worker_env
     from workers.logs import configure_logging
-    from workers.storage import open_storage, storage_url
 
     _check(args)
     url = storage_url(args.storage)

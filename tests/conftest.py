@@ -81,7 +81,7 @@ def database() -> Iterator[str]:
     try:
         yield f"postgresql+psycopg2://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{name}"
     finally:
-        from workers import storage
+        from store import storage
 
         storage.dispose_engines()
         for _ in range(30):  # the server may still be coming back from a restart

@@ -20,11 +20,11 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
 from pcsearch.catalogue import HYPERPARAMETERS
-from workers import attrs
-from workers.config import StudyConfig
+from store import attrs
+from store.config import StudyConfig
+from store.leases import Holdings, StaleWatch, leased_template, reap, release, worker_id
+from store.storage import LockLost, slot_lock
 from workers.fault_injection import crash_point
-from workers.leases import Holdings, StaleWatch, leased_template, reap, release, worker_id
-from workers.storage import LockLost, slot_lock
 from workers.trial_runner import training_params
 
 log = logging.getLogger("pcsearch.worker")
@@ -63,7 +63,7 @@ def claim(
     Only the count and the trials' creation need the lock; parameters are sampled after
     it is released, so claims of many workers queue for milliseconds, not for sampling.
     A grid point is the exception: it is chosen as its trial is created, under the lock
-    (``workers.samplers.WorkerGridSampler``), so no two workers take the same point.
+    (``store.samplers.WorkerGridSampler``), so no two workers take the same point.
     """
     config: StudyConfig | None = None
     taken: list[optuna.Trial] = []

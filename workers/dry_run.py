@@ -16,7 +16,7 @@ from typing import Any
 from pcsearch.catalogue import task_info
 from pcsearch.params import resolve
 from pcsearch.training.records import EpochRecord, RunResult
-from workers.settings import settings
+from store.settings import settings
 
 
 def train(

@@ -124,7 +124,7 @@ def start_workers(
 ) -> list[subprocess.Popen]:
     """``jobs`` worker processes on one study. ``pin`` (default: when there are several)
     puts each CPU worker on a core of its own, single-threaded. Each draws from its own
-    sampler stream (see :mod:`workers.samplers`); ``seed``, if given, is an extra salt."""
+    sampler stream (see :mod:`store.samplers`); ``seed``, if given, is an extra salt."""
     pin = jobs > 1 if pin is None else pin
     log_dir.mkdir(parents=True, exist_ok=True)
     processes = []

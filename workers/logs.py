@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from workers.storage import scrub
+from store.storage import scrub
 
 
 class ScrubPasswords(logging.Filter):

@@ -19,16 +19,17 @@ from collections.abc import Callable
 import optuna
 from optuna.trial import TrialState
 
-from workers import attrs, skips, studies
+from store import attrs, skips, studies
+from store.config import StudyConfig
+from store.errors import StoreError
+from store.leases import Heartbeat, Holdings, StaleWatch, release, worker_id
+from store.resilience import deadline
+from store.samplers import make_pruner, sampler_identity, study_sampler
+from store.settings import settings
+from store.storage import open_storage, redact, slot_lock
 from workers.claim import FINISHED, Claimed, claim, structure
-from workers.config import StudyConfig
 from workers.errors import WorkerError
 from workers.fault_injection import start_barrier
-from workers.leases import Heartbeat, Holdings, StaleWatch, release, worker_id
-from workers.resilience import deadline
-from workers.samplers import make_pruner, sampler_identity, study_sampler
-from workers.settings import settings
-from workers.storage import open_storage, redact, slot_lock
 from workers.trial_runner import run_batch, run_trial
 
 GIVE_BACK_SECONDS = 3.0
@@ -59,7 +60,7 @@ class Worker:
         self.url, self.seed, self.batch, self.poll = url, seed, batch, poll
         self.identity = sampler_identity()
         """Who this worker is when it registers for its own sampler stream on a study;
-        ``seed`` is only an extra salt (see :mod:`workers.samplers`)."""
+        ``seed`` is only an extra salt (see :mod:`store.samplers`)."""
         self.on_trials = on_trials
         start_barrier()
         self.storage = open_storage(url, worker=True)
@@ -262,7 +263,7 @@ class Worker:
         self._forget(name)
         seconds = settings().skip_study_seconds
         self._broken[study_id] = time.monotonic() + seconds
-        reason = error if isinstance(error, WorkerError) else repr(error)
+        reason = error if isinstance(error, (StoreError, WorkerError)) else repr(error)
         log.error("skipping study %s for %.0f s: %s", name, seconds, reason)
         with contextlib.suppress(Exception):  # the study may be gone or unwritable
             skips.mark_skipped(self.storage, study_id, worker_id(), str(reason), seconds)

@@ -17,9 +17,9 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
-from workers import attrs
-from workers.config import StudyConfig
-from workers.settings import settings
+from store import attrs
+from store.config import StudyConfig
+from store.settings import settings
 
 log = logging.getLogger("pcsearch.worker")
 IsLost = Callable[[optuna.Trial], bool]

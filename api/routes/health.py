@@ -10,9 +10,9 @@ from api import schemas
 from api.deps import StorageHolder, storage_work
 from api.errors import Unavailable
 from api.settings import Settings
-from workers import views_sql
-from workers.resilience import retry
-from workers.storage import connection_problem, scrub
+from store import views_sql
+from store.resilience import retry
+from store.storage import connection_problem, scrub
 
 router = APIRouter(tags=["health"])
 

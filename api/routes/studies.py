@@ -1,4 +1,4 @@
-"""``/api/v1/studies``: thin adapters over workers.studies (actions) and workers.views (reads).
+"""``/api/v1/studies``: thin adapters over store.studies (actions) and store.views (reads).
 
 Answers are serialised here, once, by pydantic (``schemas.to_json``); reads go through the
 short-lived cache of :mod:`api.cache`, which every change made here clears.
@@ -27,7 +27,7 @@ from api.deps import (
 from api.schemas import CONFLICT, ERRORS, NAME_REGEX, NOT_FOUND, to_json
 from api.settings import Settings
 from api.submission import build_config, default_name
-from workers import studies, views
+from store import studies, views
 
 router = APIRouter(
     prefix="/api/v1/studies",

@@ -10,9 +10,9 @@ import httpx
 import optuna
 import pytest
 
+from store import studies
+from store.storage import open_storage
 from tests.api.helpers import Api, TrialSpec, add_trials, make_config, serve, settings_for, unique
-from workers import studies
-from workers.storage import open_storage
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,8 @@ import uvicorn
 from api.main import create_app
 from api.settings import Settings
 from search_spaces import default_space
-from workers import attrs
-from workers.config import StudyConfig
+from store import attrs
+from store.config import StudyConfig
 
 TOKENS = ("token-one", "token-two")
 TASK, ALGORITHM = "mlp-digits", "pc-se"

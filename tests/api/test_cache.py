@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from api.cache import ReadCache
+from store import attrs
 from tests.api.helpers import TOKENS, serve, settings_for
-from workers import attrs
 
 
 class Counter:

@@ -97,8 +97,8 @@ def test_an_unexpected_error_is_a_json_500_logged_without_password(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from api.deps import StorageHolder
+    from store import views
     from tests.api.helpers import serve, settings_for
-    from workers import views
 
     url = f"postgresql+psycopg2://postgres:{PASSWORD}@127.0.0.1:5432/any"
 

@@ -9,6 +9,8 @@ import httpx
 import optuna
 import pytest
 
+from store import attrs, studies
+from store.config import check_study_name
 from tests.api.helpers import (
     COMPLETE,
     FAIL,
@@ -19,8 +21,6 @@ from tests.api.helpers import (
     epoch_attrs,
     unique,
 )
-from workers import attrs, studies
-from workers.config import check_study_name
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
 

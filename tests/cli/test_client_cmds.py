@@ -90,9 +90,9 @@ def test_submit_status_stop_resume(pcsearch: Run) -> None:
 def test_status_shows_progress_best_trial_and_workers_that_gave_up(
     pcsearch: Run, server: ApiProcess, postgres_url: str
 ) -> None:
+    from store import studies
+    from store.storage import open_storage
     from tests.api.helpers import COMPLETE, PRUNED, TrialSpec, add_trials, epoch_attrs, make_config
-    from workers import studies
-    from workers.storage import open_storage
 
     storage = open_storage(postgres_url)
     name = unique("progress")

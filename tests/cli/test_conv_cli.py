@@ -8,9 +8,9 @@ import json
 import optuna
 import pytest
 
+from store import attrs
+from store.storage import open_storage
 from tests.cli.test_search_cli import explain
-from workers import attrs
-from workers.storage import open_storage
 
 
 @pytest.mark.slow

@@ -41,9 +41,9 @@ def make_study(url: str, name: str) -> dict[str, str]:
     """A pcsearch study, made the way every shell makes one; the attrs it should show:
     a one-line description and flat copies, nothing else (no config, no control flag)."""
     from search_spaces import default_space
-    from workers import studies
-    from workers.config import StudyConfig
-    from workers.storage import open_storage
+    from store import studies
+    from store.config import StudyConfig
+    from store.storage import open_storage
 
     space = default_space("mlp-two-moons", "pc-se")
     config = StudyConfig(task="mlp-two-moons", algorithm="pc-se", space=space.to_dict(), n_trials=4)
@@ -349,9 +349,9 @@ def shown(dashboard: Dashboard, name: str) -> tuple[dict[str, str], dict]:
 def test_a_complete_study_is_not_shown_active(
     pg_dashboard: Dashboard, pcsearch_exe: str, postgres_url: str, tmp_path: Path
 ) -> None:
-    from tests.workers.legacy import small_config
-    from workers import studies, views
-    from workers.storage import open_storage
+    from store import studies, views
+    from store.storage import open_storage
+    from tests.store.legacy import small_config
 
     name = f"done-{secrets.token_hex(4)}"
     config = small_config(n_trials=3)
@@ -372,9 +372,9 @@ def test_a_complete_study_is_not_shown_active(
 def test_a_study_made_by_an_older_pcsearch_runs_and_is_shown_right(
     pg_dashboard: Dashboard, pcsearch_exe: str, postgres_url: str, tmp_path: Path
 ) -> None:
-    from tests.workers.legacy import make_legacy_study, small_config
-    from workers import studies, views
-    from workers.storage import open_storage
+    from store import studies, views
+    from store.storage import open_storage
+    from tests.store.legacy import make_legacy_study, small_config
 
     name, config = f"old-{secrets.token_hex(4)}", small_config(n_trials=2)
     make_legacy_study(postgres_url, name, config)

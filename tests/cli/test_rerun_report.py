@@ -13,9 +13,9 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from store import attrs
+from store.storage import open_storage
 from tests.cli.test_search_cli import explain
-from workers import attrs
-from workers.storage import open_storage
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

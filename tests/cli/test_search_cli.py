@@ -16,7 +16,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from pcsearch.hyperparams import TRACED_NAMES
 from search_spaces import SearchSpace
-from workers.storage import open_storage
+from store.storage import open_storage
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 

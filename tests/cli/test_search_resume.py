@@ -20,7 +20,7 @@ import optuna
 import pytest
 from optuna.trial import FrozenTrial, TrialState
 
-from workers.storage import open_storage
+from store.storage import open_storage
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 STUDY = "resume"

@@ -17,9 +17,9 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from search_spaces import default_space
-from workers import studies
-from workers.config import StudyConfig
-from workers.storage import open_storage
+from store import studies
+from store.config import StudyConfig
+from store.storage import open_storage
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 HEARTBEAT = {"PCSEARCH_HEARTBEAT_SECONDS": "0.5", "PCSEARCH_HEARTBEAT_GRACE_SECONDS": "3"}

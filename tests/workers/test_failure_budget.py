@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from optuna.trial import TrialState
 
+from store import attrs, studies
+from store.storage import open_storage
 from tests.workers.fleet import assert_study_complete, fleet, make_study, trials_of
-from workers import attrs, studies
-from workers.storage import open_storage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from optuna.trial import TrialState
 
+from store.storage import open_storage
 from tests.workers.fleet import (
     assert_study_complete,
     fleet,
@@ -28,7 +29,6 @@ from tests.workers.fleet import (
     trials_of,
     wait_until,
 )
-from workers.storage import open_storage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
 DRY = {"PCSEARCH_WORKER_DRY_RUN": "1", "PCSEARCH_DRY_RUN_EPOCH_SECONDS": "0.2"}

@@ -14,10 +14,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from tests.workers.fleet import make_study
-from workers import attrs
-from workers.claim import claim, structure
-from workers.leases import (
+from store import attrs
+from store.leases import (
     Heartbeat,
     Holdings,
     StaleWatch,
@@ -27,8 +25,10 @@ from workers.leases import (
     release,
     worker_id,
 )
-from workers.resilience import OUTAGES
-from workers.settings import settings
+from store.resilience import OUTAGES
+from store.settings import settings
+from tests.workers.fleet import make_study
+from workers.claim import claim, structure
 
 
 @pytest.fixture

@@ -21,12 +21,12 @@ from optuna.trial import FrozenTrial, TrialState
 
 from pcsearch.params import PAPER_BEST
 from search_spaces import default_space
+from store import attrs, studies, warm_start
+from store.attrs import ORDINAL_PREFIX
+from store.config import StudyConfig
+from store.storage import open_storage
 from tests.api.helpers import TOKENS, api_process
 from tests.workers.fleet import FINISHED, assert_study_complete, fleet, make_study, trials_of
-from workers import attrs, studies, warm_start
-from workers.attrs import ORDINAL_PREFIX
-from workers.config import StudyConfig
-from workers.storage import open_storage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
 DRY = {"PCSEARCH_WORKER_DRY_RUN": "1", "PCSEARCH_DRY_RUN_EPOCH_SECONDS": "0.05"}

@@ -9,8 +9,8 @@ import pytest
 from optuna.trial import TrialState
 
 from search_spaces import default_space
+from store import attrs
 from tests.workers.fleet import assert_study_complete, fleet, make_study, trials_of, wait_until
-from workers import attrs
 from workers.loop import Worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]

@@ -7,7 +7,7 @@ import pytest
 from optuna.trial import TrialState
 
 from pcsearch.training import EpochRecord, RunResult
-from workers import attrs
+from store import attrs
 from workers.trial_runner import finish
 
 

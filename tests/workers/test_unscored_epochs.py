@@ -6,7 +6,7 @@ from __future__ import annotations
 import optuna
 
 from pcsearch.training.records import EpochRecord
-from workers import attrs
+from store import attrs
 from workers.trial_runner import TrialRecorder
 
 

@@ -17,10 +17,10 @@ import pytest
 from optuna.trial import TrialState
 
 from search_spaces import default_space
-from workers.config import StudyConfig
+from store.config import StudyConfig
+from store.storage import open_storage, slot_lock
+from store.studies import create_or_resume
 from workers.local import worker_env
-from workers.storage import open_storage, slot_lock
-from workers.studies import create_or_resume
 
 pytestmark = pytest.mark.postgres
 

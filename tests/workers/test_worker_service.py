@@ -12,9 +12,9 @@ from optuna.trial import TrialState
 
 from api.schemas import detail_dict
 from pcsearch_cli.client_cmds import describe
+from store import attrs, skips, studies, views
+from store.storage import open_storage
 from tests.workers.fleet import fleet, make_study, trials_of, wait_until
-from workers import attrs, skips, studies, views
-from workers.storage import open_storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 DRY = {"PCSEARCH_WORKER_DRY_RUN": "1"}

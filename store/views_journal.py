@@ -1,4 +1,4 @@
-"""The read model's rows from a journal file, through Optuna's API, for :mod:`workers.views`.
+"""The read model's rows from a journal file, through Optuna's API, for :mod:`store.views`.
 
 A journal file has no query language: every study's trials are read and counted here.
 That is fine for the embedded, local use journals are for; the service runs on Postgres.
@@ -14,8 +14,8 @@ import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from workers import attrs
-from workers.views_sql import StudyRow, as_int
+from store import attrs
+from store.views_sql import StudyRow, as_int
 
 
 def study_rows(

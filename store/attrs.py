@@ -21,7 +21,7 @@ from typing import Any
 # --- study user attributes (optuna-dashboard shows each) -------------------------------
 DESCRIPTION = "pcsearch"
 """One line for people, e.g. ``pc-se on mlp-digits, 40 trials, TPE, space
-discriminative-pc@1, seed 0`` (:func:`workers.studies.describe`). Its presence marks a
+discriminative-pc@1, seed 0`` (:func:`store.studies.describe`). Its presence marks a
 study made by pcsearch."""
 CONFIG = DESCRIPTION
 """The same key under its old meaning: studies made before the config moved to
@@ -39,20 +39,20 @@ FAILING_PREFIX = "failing:"
 """``failing:<worker id>``: a worker gave up on the study; the value says why and when."""
 SKIPPED_PREFIX = "skipped:"
 """``skipped:<worker id>``: the worker skips the study for now (an error it could not settle
-there); the value says why, when and for how long. See :mod:`workers.skips`."""
+there); the value says why, when and for how long. See :mod:`store.skips`."""
 
 # --- study system attributes (the dashboard shows none of these but the metric names) ---
 STORED_CONFIG = "pcsearch:config"
-"""The study's :class:`workers.config.StudyConfig` as a dict (what the study is for)."""
+"""The study's :class:`store.config.StudyConfig` as a dict (what the study is for)."""
 CONTROL = "pcsearch:control"
 """Whether workers take the study's trials: one of :data:`STUDY_STATUSES`, set by a
 person (stop, resume) or by workers giving up. Not the study's state: views combine it
-with the trial counts (:func:`workers.views.study_state`)."""
+with the trial counts (:func:`store.views.study_state`)."""
 METRIC_NAMES = "study:metric_names"
 """Optuna's own key (``Study.set_metric_names``): the objective's name in the dashboard."""
 ORDINAL_PREFIX = "pcsearch:sampler:"
 """``pcsearch:sampler:<identity>``: that worker's ordinal, the index of its own sampler
-stream on the study (:mod:`workers.samplers`)."""
+stream on the study (:mod:`store.samplers`)."""
 
 ACTIVE, STOPPED, FAILING = "active", "stopped", "failing"
 STUDY_STATUSES = (ACTIVE, STOPPED, FAILING)
@@ -130,4 +130,4 @@ BEAT = "pcsearch:beat"
 FIXED_PARAMS = "fixed_params"
 """Optuna's own key for the parameters of an enqueued (WAITING) trial."""
 GRID_POINT = "pcsearch:grid_point"
-"""The grid point a trial was given, by parameter name (:mod:`workers.samplers`)."""
+"""The grid point a trial was given, by parameter name (:mod:`store.samplers`)."""

@@ -11,13 +11,13 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from workers import attrs, reruns, studies
+from store import attrs, reruns, studies
+from store.config import StudyConfig
+from store.errors import StoreError
+from store.leases import Holdings, StaleWatch, release
+from store.storage import open_storage
 from workers.claim import claim
-from workers.config import StudyConfig
-from workers.errors import WorkerError
-from workers.leases import Holdings, StaleWatch, release
 from workers.local import worker_env
-from workers.storage import open_storage
 
 
 def config(seeds=(3, 5, 8), **extra) -> StudyConfig:
@@ -45,9 +45,9 @@ def test_each_seed_is_queued_once_and_a_retry_keeps_its_seed(tmp_path: Path):
 
 
 def test_rerun_configs_are_checked():
-    with pytest.raises(WorkerError, match="distinct"):
+    with pytest.raises(StoreError, match="distinct"):
         config(seeds=(1, 1))
-    with pytest.raises(WorkerError, match="keep_best=4"):
+    with pytest.raises(StoreError, match="keep_best=4"):
         reruns.rerun_config("mlp-two-moons", "pc-se", {}, [0, 1, 2], keep_best=4, source="t")
 
 

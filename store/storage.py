@@ -9,10 +9,10 @@
 - ``sqlite:///path.db``: accepted, but SQLite serialises writers and may report "database is
   locked" under several workers; prefer a journal file.
 
-Every storage is wrapped in :class:`workers.resilience.ResilientStorage`. No URL is ever
+Every storage is wrapped in :class:`store.resilience.ResilientStorage`. No URL is ever
 shown with its password: :func:`redact` and :func:`scrub` are for every message. How many
 connections a process holds, and how a worker waits for a database it cannot reach yet:
-:mod:`workers.connections`.
+:mod:`store.connections`.
 """
 
 from __future__ import annotations
@@ -31,22 +31,22 @@ import sqlalchemy
 import sqlalchemy.exc
 from sqlalchemy.engine import make_url
 
-from workers.connections import (
+from store.connections import (
     ConnectWait,
     engine_kwargs,
     lock_engine_kwargs,
     mark_worker,
     permanent,
 )
-from workers.errors import WorkerError
-from workers.resilience import ResilientStorage, is_transient, remaining, retry
-from workers.settings import settings
+from store.errors import StoreError
+from store.resilience import ResilientStorage, is_transient, remaining, retry
+from store.settings import settings
 
 DEFAULT_STORAGE = "pcsearch.journal"
 SCHEMA_LOCK = "pcsearch schema"
 
 
-class LockLost(WorkerError):
+class LockLost(StoreError):
     """The connection holding a slot lock died while the lock was held."""
 
 
@@ -54,7 +54,7 @@ def storage_url(given: str | None, default: str | None = None) -> str:
     """``--storage``, else ``$PCSEARCH_DATABASE_URL``, else ``default``."""
     url = given or settings().database_url or default
     if not url:
-        raise WorkerError(
+        raise StoreError(
             "no storage given; pass --storage postgresql+psycopg2://USER@HOST/DB (or a "
             ".journal file) or set PCSEARCH_DATABASE_URL"
         )
@@ -95,7 +95,7 @@ def scrub(text: str, url: str | None = None) -> str:
 def _configured_url() -> str | None:
     try:
         return settings().database_url
-    except WorkerError:  # a bad setting elsewhere must not hide this message
+    except StoreError:  # a bad setting elsewhere must not hide this message
         return os.environ.get("PCSEARCH_DATABASE_URL")
 
 
@@ -109,23 +109,23 @@ def _password(url: str | None) -> str | None:
 
 
 def open_storage(url: str, must_exist: bool = False, *, worker: bool = False) -> ResilientStorage:
-    """The storage behind ``url``; bad input is a :class:`WorkerError` naming the fix.
+    """The storage behind ``url``; bad input is a :class:`StoreError` naming the fix.
 
     A journal file is created when missing, unless ``must_exist`` (commands that only
     read: a mistyped path must not become an empty storage that "has no studies").
     A ``worker`` (a service) holds at most two database connections and waits as long as
-    it takes for a database it cannot reach yet; see :mod:`workers.connections`.
+    it takes for a database it cannot reach yet; see :mod:`store.connections`.
     """
     path = journal_path(url)
     if path is not None:
         if must_exist and not path.is_file():
-            raise WorkerError(
+            raise StoreError(
                 f"no journal file at {str(path)!r}; run `pcsearch search` in this folder "
                 f"first, or pass --storage (a .journal file or postgresql+psycopg2://USER@HOST/DB)"
             )
         return ResilientStorage(_open_journal(url, path), url)
     if not is_rdb(url):
-        raise WorkerError(
+        raise StoreError(
             f"storage {redact(url)!r} is not supported; use a .journal file path, "
             f"sqlite:///FILE or postgresql+psycopg2://USER@HOST/DB"
         )
@@ -144,7 +144,7 @@ def _check_url(url: str) -> None:
         detail = str(error)
         if userinfo and userinfo.group(1) and userinfo.group(1) in detail:
             detail = type(error).__name__
-        raise WorkerError(
+        raise StoreError(
             f"cannot open storage: the URL in --storage or PCSEARCH_DATABASE_URL is malformed "
             f"({detail}); write it as postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DB, with "
             f"@ : / in the password written %40 %3A %2F"
@@ -153,7 +153,7 @@ def _check_url(url: str) -> None:
 
 def _open_journal(url: str, path: Path) -> optuna.storages.JournalStorage:
     if path.suffix not in (".journal", ".log"):
-        raise WorkerError(
+        raise StoreError(
             f"storage {url!r} is neither a URL nor a .journal file; give e.g. "
             f"pcsearch.journal, sqlite:///studies.db or postgresql+psycopg2://user@host/db"
         )
@@ -166,7 +166,7 @@ def _open_journal(url: str, path: Path) -> optuna.storages.JournalStorage:
         )
         return optuna.storages.JournalStorage(backend)
     except OSError as error:
-        raise WorkerError(
+        raise StoreError(
             f"cannot write the journal file {str(path)!r}: {error.strerror or error}; "
             f"choose a writable path with --storage"
         ) from None
@@ -177,7 +177,7 @@ def _open_rdb(url: str, worker: bool = False) -> optuna.storages.RDBStorage:
     not race. A transient problem (no free connection, a database still starting) is
     waited out: by a worker for as long as it takes, by a command for
     ``PCSEARCH_CONNECT_TIMEOUT_SECONDS``; a permanent one (wrong URL, credentials or
-    database) is a :class:`WorkerError` at once."""
+    database) is a :class:`StoreError` at once."""
     waiting = ConnectWait(redact(url), forever=worker)
     while True:
         try:
@@ -193,7 +193,7 @@ def _open_rdb(url: str, worker: bool = False) -> optuna.storages.RDBStorage:
             if is_transient(error) and not permanent(problem) and not waiting.expired():
                 waiting.pause(problem)
                 continue
-            raise WorkerError(
+            raise StoreError(
                 f"cannot open storage {redact(url)}: {problem}; check the host, port, user, "
                 f"password and database name in --storage or PCSEARCH_DATABASE_URL"
             ) from None
@@ -206,7 +206,7 @@ def _check_schema_version(storage: optuna.storages.RDBStorage, url: str) -> None
     time (Optuna's nests a second one inside a session: a worker holds at most two)."""
     current, head = storage.get_current_version(), storage.get_head_version()
     if current != head:
-        raise WorkerError(
+        raise StoreError(
             f"the tables in {redact(url)} have Optuna schema {current}, but Optuna "
             f"{optuna.__version__} needs {head}: run `optuna storage upgrade --storage URL` "
             f"if they are older, or install the newer Optuna that made them"

@@ -25,6 +25,10 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from store import storage as storage_module
+from store.connections import WORKER_CONNECTIONS
+from store.resilience import OUTAGES
+from store.storage import open_storage
 from tests.conftest import POSTGRES, _admin, database
 from tests.workers.fleet import (
     FINISHED,
@@ -35,10 +39,6 @@ from tests.workers.fleet import (
     trials_of,
     wait_until,
 )
-from workers import storage as storage_module
-from workers.connections import WORKER_CONNECTIONS
-from workers.resilience import OUTAGES
-from workers.storage import open_storage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]
 DRY = {"PCSEARCH_WORKER_DRY_RUN": "1", "PCSEARCH_DRY_RUN_EPOCH_SECONDS": "0.25"}

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import sqlalchemy
 
-from workers.storage import LockLost, _lock_engine, _named_lock
+from store.storage import LockLost, _lock_engine, _named_lock
 
 MYSQL = "mysql+pymysql://root@127.0.0.1:3306/test"
 

@@ -1,7 +1,7 @@
 """Study logic shared by every shell: create or resume, stop, resume, delete, give up.
 
 The CLI and the HTTP API are thin adapters over these functions; Optuna's storage is the
-only place the state lives (see :mod:`workers.attrs` for the keys).
+only place the state lives (see :mod:`store.attrs` for the keys).
 """
 
 from __future__ import annotations
@@ -14,20 +14,20 @@ from optuna.exceptions import DuplicatedStudyError
 from optuna.trial import TrialState
 
 from pcsearch.catalogue import task_info
-from workers import attrs, warm_start
-from workers.config import StudyConfig, check_study_name
-from workers.errors import WorkerError
+from store import attrs, warm_start
+from store.config import StudyConfig, check_study_name
+from store.errors import StoreError
 
 
-class StudyNotFound(WorkerError):
+class StudyNotFound(StoreError):
     """No study of that name."""
 
 
-class StudyExists(WorkerError):
+class StudyExists(StoreError):
     """The name is taken."""
 
 
-class StudyBusy(WorkerError):
+class StudyBusy(StoreError):
     """The study has running trials and the action would cut them off."""
 
 
@@ -44,14 +44,14 @@ def load(
         ) from None
     found = attrs.stored(study)
     if not found.made_by_pcsearch or found.config is None:
-        raise WorkerError(
+        raise StoreError(
             f"study {name!r} was not created by pcsearch (no {attrs.DESCRIPTION!r} attribute "
             f"or no stored config); open it with optuna-dashboard instead"
         )
     try:
         config = StudyConfig.from_dict(found.config)
-    except WorkerError as error:
-        raise WorkerError(f"study {name!r}: {error}") from None
+    except StoreError as error:
+        raise StoreError(f"study {name!r}: {error}") from None
     if upgrade:
         _upgrade(study, found, config)
     return study, config
@@ -151,7 +151,7 @@ def create(storage: optuna.storages.BaseStorage, name: str, config: StudyConfig)
 
 def _start(study: optuna.Study, config: StudyConfig) -> None:
     """A new study's attributes, then its queued trials: a rerun's seeds, or the paper's
-    values as the first trial (:mod:`workers.warm_start`)."""
+    values as the first trial (:mod:`store.warm_start`)."""
     _describe(study, config)
     enqueue_seeds(study, config)
     warm_start.enqueue(study, config)
@@ -188,12 +188,12 @@ def create_or_resume(
     stored = attrs.stored(study).config
     if stored is None:
         if study.trials:
-            raise WorkerError(
+            raise StoreError(
                 f"study {name!r} already exists and was not made by pcsearch; pick another --study"
             )
         wanted = optuna.study.StudyDirection[config.direction.upper()]
         if study.direction != wanted:
-            raise WorkerError(
+            raise StoreError(
                 f"study {name!r} already exists (made by another tool) with direction "
                 f"{study.direction.name.lower()}, but task {config.task!r} must "
                 f"{config.direction} its metric; pick another --study name or delete that study"
@@ -202,7 +202,7 @@ def create_or_resume(
         return study
     differing = [f for f in RESUMABLE_FIELDS if stored.get(f) != config.to_dict()[f]]
     if differing:
-        raise WorkerError(
+        raise StoreError(
             f"study {name!r} exists with different {', '.join(differing)}; resume it with the "
             f"same settings, or start a new study with another --study name"
         )

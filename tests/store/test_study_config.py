@@ -12,12 +12,12 @@ import optuna
 import pytest
 
 from search_spaces import SearchSpace, default_space
-from workers import attrs, studies
-from workers.config import PRUNERS, SAMPLERS, StudyConfig
-from workers.errors import WorkerError
+from store import attrs, studies
+from store.config import PRUNERS, SAMPLERS, StudyConfig
+from store.errors import StoreError
+from store.samplers import make_pruner, make_sampler
+from store.storage import open_storage
 from workers.loop import Worker
-from workers.samplers import make_pruner, make_sampler
-from workers.storage import open_storage
 
 
 def create_or_resume(url: str, name: str, config: StudyConfig) -> optuna.Study:
@@ -88,7 +88,7 @@ def test_every_pruner_of_the_registry_builds(name: str) -> None:
 
 
 def test_unknown_sampler_lists_the_choices() -> None:
-    with pytest.raises(WorkerError) as info:
+    with pytest.raises(StoreError) as info:
         config(sampler="bogus")
     message = str(info.value)
     assert "sampler='bogus'" in message
@@ -96,7 +96,7 @@ def test_unknown_sampler_lists_the_choices() -> None:
 
 
 def test_unknown_pruner_lists_the_choices() -> None:
-    with pytest.raises(WorkerError) as info:
+    with pytest.raises(StoreError) as info:
         config(pruner="sometimes")
     message = str(info.value)
     assert "pruner='sometimes'" in message
@@ -105,17 +105,17 @@ def test_unknown_pruner_lists_the_choices() -> None:
 
 @pytest.mark.parametrize("n_trials", [0, -3])
 def test_n_trials_must_be_positive(n_trials: int) -> None:
-    with pytest.raises(WorkerError, match=rf"n_trials={n_trials} must be at least 1"):
+    with pytest.raises(StoreError, match=rf"n_trials={n_trials} must be at least 1"):
         config(n_trials=n_trials)
 
 
 def test_batch_must_be_positive() -> None:
-    with pytest.raises(WorkerError, match="batch=0 must be at least 1"):
+    with pytest.raises(StoreError, match="batch=0 must be at least 1"):
         config(batch=0)
 
 
 def test_grid_sampler_refuses_a_bayesian_space() -> None:
-    with pytest.raises(WorkerError) as info:
+    with pytest.raises(StoreError) as info:
         config(sampler="grid")
     message = str(info.value)
     assert "discriminative-small-pc" in message and "bayesian" in message
@@ -124,7 +124,7 @@ def test_grid_sampler_refuses_a_bayesian_space() -> None:
 
 @pytest.mark.parametrize("sampler", ["tpe", "random", "cmaes"])
 def test_grid_space_needs_the_grid_sampler(sampler: str) -> None:
-    with pytest.raises(WorkerError) as info:
+    with pytest.raises(StoreError) as info:
         config(space=grid_space().to_dict(), sampler=sampler)
     message = str(info.value)
     assert "test-grid" in message and "grid space" in message
@@ -132,7 +132,7 @@ def test_grid_space_needs_the_grid_sampler(sampler: str) -> None:
 
 
 def test_batch_cannot_be_combined_with_grid() -> None:
-    with pytest.raises(WorkerError, match="batch > 1 cannot be combined with the grid sampler"):
+    with pytest.raises(StoreError, match="batch > 1 cannot be combined with the grid sampler"):
         config(space=grid_space().to_dict(), sampler="grid", batch=2)
 
 
@@ -169,7 +169,7 @@ def test_resume_refuses_different_settings(
 ) -> None:
     url = str(tmp_path / "s.journal")
     create_or_resume(url, "study", config())
-    with pytest.raises(WorkerError) as info:
+    with pytest.raises(StoreError) as info:
         create_or_resume(url, "study", config(**changes))
     message = str(info.value)
     assert f"different {field};" in message
@@ -182,7 +182,7 @@ def test_resume_refuses_different_settings(
 def test_resume_names_every_differing_field(tmp_path: Path) -> None:
     url = str(tmp_path / "s.journal")
     create_or_resume(url, "study", config())
-    with pytest.raises(WorkerError, match="different task, algorithm;"):
+    with pytest.raises(StoreError, match="different task, algorithm;"):
         create_or_resume(url, "study", config(task="mlp-digits", algorithm="pc-ce"))
 
 
@@ -201,19 +201,19 @@ def test_resume_refuses_a_foreign_study_with_trials(tmp_path: Path) -> None:
     url = str(tmp_path / "s.journal")
     foreign = optuna.create_study(study_name="theirs", storage=open_storage(url))
     foreign.add_trial(optuna.trial.create_trial(value=1.0))
-    with pytest.raises(WorkerError, match="not made by pcsearch"):
+    with pytest.raises(StoreError, match="not made by pcsearch"):
         create_or_resume(url, "theirs", config())
 
 
 def test_worker_refuses_a_missing_study(tmp_path: Path) -> None:
-    with pytest.raises(WorkerError, match="'nope' does not exist"):
+    with pytest.raises(StoreError, match="'nope' does not exist"):
         run_study(str(tmp_path / "s.journal"), "nope")
 
 
 def test_worker_refuses_a_study_not_made_by_pcsearch(tmp_path: Path) -> None:
     url = str(tmp_path / "s.journal")
     optuna.create_study(study_name="plain", storage=open_storage(url))
-    with pytest.raises(WorkerError, match="not created by pcsearch"):
+    with pytest.raises(StoreError, match="not created by pcsearch"):
         run_study(url, "plain")
 
 
@@ -229,7 +229,7 @@ def test_a_finished_study_gives_no_work(tmp_path: Path) -> None:
 
 
 def test_storage_with_unknown_suffix_names_value_and_fix(tmp_path: Path) -> None:
-    with pytest.raises(WorkerError) as info:
+    with pytest.raises(StoreError) as info:
         open_storage("foo.txt")
     message = str(info.value)
     assert "'foo.txt'" in message
@@ -237,7 +237,7 @@ def test_storage_with_unknown_suffix_names_value_and_fix(tmp_path: Path) -> None
 
 
 def test_storage_with_unknown_scheme_names_value_and_fix() -> None:
-    with pytest.raises(WorkerError) as info:
+    with pytest.raises(StoreError) as info:
         open_storage("redis://x")
     message = str(info.value)
     assert "'redis://x'" in message and "not supported" in message

@@ -2,7 +2,7 @@
 
 Listing a hundred studies of ten thousand trials must stay fast, so on an RDB storage the
 counts and best values come from aggregate SQL over Optuna's own tables (a few queries a
-page, never one a trial; see :mod:`workers.views_sql`). A journal file has no query
+page, never one a trial; see :mod:`store.views_sql`). A journal file has no query
 language, so there Optuna's API is read. Either way Optuna's storage stays the only copy
 of the data. Free of HTTP: the API and the CLI both read through it.
 """
@@ -20,12 +20,12 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy import Connection
 
-from workers import attrs
-from workers import views_journal as journal
-from workers import views_sql as sql
-from workers.resilience import retry
-from workers.skips import skipping_workers
-from workers.studies import StudyNotFound, failing_workers
+from store import attrs
+from store import views_journal as journal
+from store import views_sql as sql
+from store.resilience import retry
+from store.skips import skipping_workers
+from store.studies import StudyNotFound, failing_workers
 
 T = TypeVar("T")
 
@@ -86,7 +86,7 @@ class BestTrial:
 @dataclass(frozen=True)
 class StudyDetail(StudySummary):
     spec: dict[str, Any]
-    """The study's :class:`workers.config.StudyConfig`, as it was created."""
+    """The study's :class:`store.config.StudyConfig`, as it was created."""
     best_trial: BestTrial | None
     failing_workers: dict[str, dict[str, Any]]
     skipping_workers: dict[str, dict[str, Any]]
@@ -324,7 +324,7 @@ def _engine(storage: optuna.storages.BaseStorage) -> Any:
 
 def _read(storage: optuna.storages.BaseStorage, read: Callable[[Connection], T]) -> T:
     """Run ``read`` on one connection, retried like every storage call (so a caller's
-    :func:`workers.resilience.deadline` bounds it)."""
+    :func:`store.resilience.deadline` bounds it)."""
     engine = _engine(storage)
 
     def attempt() -> T:
@@ -334,7 +334,7 @@ def _read(storage: optuna.storages.BaseStorage, read: Callable[[Connection], T])
     return retry(attempt)
 
 
-# --- journal files: Optuna's API (see workers.views_journal) ----------------------------------
+# --- journal files: Optuna's API (see store.views_journal) ----------------------------------
 
 
 def _journal_list(

@@ -163,7 +163,7 @@ _PLAIN = (
 )  # fmt: skip
 """Calls that are safe to repeat as they are: reads and upserts. ``create_new_trial``
 repeated after a lost answer leaves an extra RUNNING trial with no lease; lease
-observers fail it once its grace period has passed (see :mod:`workers.leases`)."""
+observers fail it once its grace period has passed (see :mod:`store.leases`)."""
 
 
 def _retried(name: str) -> Callable[..., Any]:

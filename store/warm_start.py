@@ -27,8 +27,8 @@ from optuna.distributions import (
 )
 
 from pcsearch.params import PAPER_BEST
-from workers import attrs
-from workers.config import StudyConfig
+from store import attrs
+from store.config import StudyConfig
 
 log = logging.getLogger("pcsearch.worker")
 PAPER = "paper"

@@ -14,10 +14,10 @@ import optuna
 import pytest
 
 from search_spaces import default_space
-from tests.workers.legacy import make_legacy_study, small_config
-from workers import attrs, studies, views
-from workers.config import StudyConfig
-from workers.storage import open_storage
+from store import attrs, studies, views
+from store.config import StudyConfig
+from store.storage import open_storage
+from tests.store.legacy import make_legacy_study, small_config
 
 
 @pytest.fixture(params=["journal", pytest.param("postgres", marks=pytest.mark.postgres)])

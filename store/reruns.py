@@ -15,9 +15,9 @@ import optuna
 
 from pcsearch.catalogue import HYPERPARAMETERS
 from pcsearch.params import resolve
-from workers import attrs, studies
-from workers.config import StudyConfig
-from workers.errors import WorkerError
+from store import attrs, studies
+from store.config import StudyConfig
+from store.errors import StoreError
 
 SUFFIX = ".seeds"
 
@@ -31,7 +31,7 @@ def best_params(storage: optuna.storages.BaseStorage, name: str) -> tuple[StudyC
     study, config = studies.load(storage, name)
     completed = [t for t in study.get_trials(deepcopy=False) if t.value is not None]
     if not completed:
-        raise WorkerError(f"study {name!r} has no completed trial yet; rerun it once one finished")
+        raise StoreError(f"study {name!r} has no completed trial yet; rerun it once one finished")
     best = study.best_trial
     resolved = best.user_attrs.get(attrs.RESOLVED_PARAMS)
     if not isinstance(resolved, dict):

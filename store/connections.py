@@ -32,7 +32,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import pool as sa_pool
 from sqlalchemy.util import queue as sa_queue
 
-from workers.settings import settings
+from store.settings import settings
 
 log = logging.getLogger("pcsearch.storage")
 
@@ -244,7 +244,7 @@ def engine_kwargs(url: str, worker: bool) -> dict[str, Any]:
         # Keepalives on both ends: a dead host's connections (and the locks they hold) are
         # noticed in about half a minute instead of the kernel's two hours.
         # No pre-ping: a connection that died is seen by the failing call, which is retried
-        # on a fresh one (workers.resilience), instead of a round trip before every call.
+        # on a fresh one (store.resilience), instead of a round trip before every call.
         kwargs: dict[str, Any] = {
             "connect_args": {
                 "connect_timeout": 10,

@@ -1,4 +1,4 @@
-"""Aggregate SQL over Optuna's RDB tables, for :mod:`workers.views`.
+"""Aggregate SQL over Optuna's RDB tables, for :mod:`store.views`.
 
 A page of studies is one statement: the page, its total (a window count), and per study
 the trials in each state and the best finite value, aggregated by the database. A page of
@@ -24,7 +24,7 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState
 from sqlalchemy import JSON, Connection, Select, and_, bindparam, case, cast, func, select
 
-from workers import attrs
+from store import attrs
 
 STUDIES = models.StudyModel.__table__
 DIRECTIONS = models.StudyDirectionModel.__table__
@@ -66,14 +66,14 @@ def _attr(table: Any, key: str, study_id: Any) -> Any:
 
 
 def _config(marker: Any, study_id: Any) -> Any:
-    """:attr:`workers.attrs.Stored.config` in SQL, as JSON text: an older study's
+    """:attr:`store.attrs.Stored.config` in SQL, as JSON text: an older study's
     ``pcsearch`` user attribute (``marker``) if it holds an object, else the system one."""
     stored = _attr(SYSTEM_ATTRS, attrs.STORED_CONFIG, study_id)
     return case((func.substr(marker, 1, 1) == "{", marker), else_=stored)
 
 
 def _control(study_id: Any) -> Any:
-    """:attr:`workers.attrs.Stored.control` in SQL: an older study's user attribute while
+    """:attr:`store.attrs.Stored.control` in SQL: an older study's user attribute while
     it is set (not null), else the system attribute; NULL means active."""
     old = _attr(STUDY_ATTRS, attrs.STATUS, study_id)
     return func.coalesce(func.nullif(old, "null"), _attr(SYSTEM_ATTRS, attrs.CONTROL, study_id))

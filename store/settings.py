@@ -11,7 +11,7 @@ from functools import cache
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from workers.errors import WorkerError
+from store.errors import StoreError
 
 
 class WorkerSettings(BaseSettings):
@@ -21,7 +21,7 @@ class WorkerSettings(BaseSettings):
     """The storage every command uses when ``--storage`` is not given."""
     db_pool_size: int = Field(5, ge=1, le=200)
     """Storage connections an API, dashboard or command process keeps open (more for a busy
-    API). Not a worker's: a worker holds at most two (see workers.connections)."""
+    API). Not a worker's: a worker holds at most two (see store.connections)."""
     db_idle_seconds: float = Field(2.0, gt=0, le=3600)
     """A worker's connections unused this long are closed, so a fleet that trains (or waits
     for work) holds few; keep it below the worker's --poll to let idle workers hold none."""
@@ -75,4 +75,4 @@ def settings() -> WorkerSettings:
             + str(e["msg"]).removeprefix("Value error, ")
             for e in error.errors()
         )
-        raise WorkerError(f"bad worker setting: {problems}") from None
+        raise StoreError(f"bad worker setting: {problems}") from None

@@ -13,7 +13,7 @@ from typing import Any
 
 import optuna
 
-from workers.attrs import SKIPPED_PREFIX
+from store.attrs import SKIPPED_PREFIX
 
 
 def mark_skipped(

@@ -22,12 +22,12 @@ import optuna
 from optuna.samplers._grid import GridValueType
 from optuna.trial import FrozenTrial, TrialState
 
-from workers.attrs import FIXED_PARAMS, GRID_POINT, ORDINAL_PREFIX
-from workers.leases import worker_id
-from workers.storage import LockLost, slot_lock
+from store.attrs import FIXED_PARAMS, GRID_POINT, ORDINAL_PREFIX
+from store.leases import worker_id
+from store.storage import LockLost, slot_lock
 
-if TYPE_CHECKING:  # workers.config reads the names of SAMPLERS and PRUNERS from here
-    from workers.config import StudyConfig
+if TYPE_CHECKING:  # store.config reads the names of SAMPLERS and PRUNERS from here
+    from store.config import StudyConfig
 
 log = logging.getLogger("pcsearch.worker")
 
@@ -118,7 +118,7 @@ SAMPLERS: dict[str, SamplerBuilder] = {
     "cmaes": _cmaes,
 }
 """Samplers by their CLI/API name (the first is the default): (config, this worker's seed,
-the grid's order seed) -> sampler. ``workers.config`` checks names against this."""
+the grid's order seed) -> sampler. ``store.config`` checks names against this."""
 
 
 def _value_key(value: Any) -> Any:
@@ -213,5 +213,5 @@ PRUNERS: dict[str, Callable[[StudyConfig], optuna.pruners.BasePruner]] = {
     "hyperband": _hyperband,
     "none": lambda config: optuna.pruners.NopPruner(),
 }
-"""Pruners by their CLI/API name (the first is the default); ``workers.config`` checks
+"""Pruners by their CLI/API name (the first is the default); ``store.config`` checks
 names against this."""

@@ -1,14 +1,14 @@
 """Studies as an older pcsearch wrote them, for the tests that existing databases keep
 working: the whole config in the ``pcsearch`` user attribute and the control flag in the
-``status`` user attribute (what ``workers.studies._describe`` wrote up to commit 4bf3a6e),
+``status`` user attribute (what ``store.studies._describe`` wrote up to commit 4bf3a6e),
 with no system attribute of pcsearch's and no metric name."""
 
 from __future__ import annotations
 
 import optuna
 
-from workers.config import StudyConfig
-from workers.storage import open_storage
+from store.config import StudyConfig
+from store.storage import open_storage
 
 
 def make_legacy_study(

@@ -10,10 +10,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState, create_trial
 
-from workers import attrs, reruns, studies
-from workers.errors import WorkerError
-from workers.report_data import collect
-from workers.storage import open_storage
+from store import attrs, reruns, studies
+from store.errors import StoreError
+from store.report_data import collect
+from store.storage import open_storage
 
 TOP1 = [0.61, 0.64, 0.60, 0.66, 0.63, 0.58, 0.65]
 TOP5 = [[0.80, 0.86], [0.84, 0.83], [0.79, 0.81], [0.88, 0.87], [0.82, 0.85], [0.70, 0.78],
@@ -74,5 +74,5 @@ def test_an_unfinished_study_is_left_out_and_two_reruns_of_one_cell_are_refused(
     for name in ("a.seeds", "b.seeds"):
         study = rerun_study(storage, name)
         study.add_trial(finished_trial(0, 0.6, [0.8]))
-    with pytest.raises(WorkerError, match=r"a\.seeds, .*b\.seeds.*--study"):
+    with pytest.raises(StoreError, match=r"a\.seeds, .*b\.seeds.*--study"):
         collect(storage, ["a.seeds", "b.seeds"])

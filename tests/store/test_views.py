@@ -17,9 +17,9 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.trial import FrozenTrial, TrialState
 
 from search_spaces import default_space
-from workers import attrs, studies, views
-from workers.config import StudyConfig
-from workers.storage import open_storage
+from store import attrs, studies, views
+from store.config import StudyConfig
+from store.storage import open_storage
 
 START = dt.datetime(2025, 1, 1, 12, 0, 0)
 """Naive, as Optuna hands times out: local time."""

@@ -30,9 +30,9 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
-from workers import attrs
-from workers.resilience import OUTAGES
-from workers.settings import settings
+from store import attrs
+from store.resilience import OUTAGES
+from store.settings import settings
 
 log = logging.getLogger("pcsearch.worker")
 
@@ -91,7 +91,7 @@ class Heartbeat:
     """One thread per worker process that renews every lease it holds.
 
     It never dies: storage calls are retried through outages (see
-    :mod:`workers.resilience`); a trial someone else finished is marked lost, so the
+    :mod:`store.resilience`); a trial someone else finished is marked lost, so the
     training loop can give it up.
     """
 

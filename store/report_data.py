@@ -17,9 +17,9 @@ from optuna.trial import FrozenTrial, TrialState
 
 from pcsearch.analysis import ResultCell, StudyFigures, energy_imbalance, summarise
 from pcsearch.catalogue import task_info
-from workers import attrs, studies
-from workers.config import StudyConfig
-from workers.errors import WorkerError
+from store import attrs, studies
+from store.config import StudyConfig
+from store.errors import StoreError
 
 UNFINISHED = (TrialState.RUNNING, TrialState.WAITING)
 
@@ -59,7 +59,7 @@ def collect(storage: optuna.storages.BaseStorage, names: Sequence[str] | None) -
     duplicates = [c for c in data.cells if sum(_same(c, d) for d in data.cells) > 1]
     if duplicates:
         listed = ", ".join(sorted({c.study or "" for c in duplicates}))
-        raise WorkerError(
+        raise StoreError(
             f"more than one rerun study for the same task and algorithm ({listed}); "
             "choose one of each with --study"
         )
