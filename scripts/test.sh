@@ -10,4 +10,6 @@ bash scripts/install-chromium.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports --no-cache  # the layers of pyproject.toml's [tool.importlinter]
-exec .venv/bin/pytest -q "$@"
+# In parallel: one test process per core (at most 4; each has its own database, ports and
+# temporary folders, and they share one JAX compilation cache). -n 0 runs in one process.
+exec .venv/bin/pytest -q -n auto --maxprocesses=4 --dist worksteal "$@"

@@ -21,9 +21,14 @@ POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 
 @pytest.fixture(scope="session", autouse=True)
 def pcsearch_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One JAX compilation cache for the session, in this process and in every worker
-    process it starts (they inherit os.environ); the user's own cache is left alone."""
-    path = tmp_path_factory.getbasetemp() / "pcsearch-cache"
+    """One JAX compilation cache for the run, in this process, in every worker process it
+    starts (they inherit os.environ) and in the other test processes of ``pytest -n`` (they
+    share the run's temporary root, as local workers share a cache); the user's own cache
+    is left alone."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # base is <run root>/popen-gwN
+        base = base.parent
+    path = base / "pcsearch-cache"
     path.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PCSEARCH_CACHE_DIR", str(path))

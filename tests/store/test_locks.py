@@ -29,11 +29,13 @@ def backend(request: pytest.FixtureRequest) -> Iterator[tuple[str, Callable[[str
     if request.param == "postgres":
         url = request.getfixturevalue("postgres_url")
 
-        def kill(_: str) -> None:
+        def kill(_: str) -> None:  # in this test's database only: others may run beside it
             with sqlalchemy.create_engine(url).connect() as c:
                 c.execute(sqlalchemy.text(
                     "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                    "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
                 ))  # fmt: skip
 
         yield url, kill

@@ -10,16 +10,16 @@ leasing, retrying and telling, which is the same code whatever the trial compute
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from optuna.trial import TrialState
 
+from store import storage
 from store.storage import open_storage
+from tests.postgres_cluster import private_cluster, server_bin
 from tests.workers.fleet import (
     assert_study_complete,
     fleet,
@@ -85,29 +85,28 @@ def test_kill_9_inside_a_claim_leaves_no_trial_running_forever(
         assert "worker" not in lost.user_attrs
 
 
-def test_postgres_restart_mid_search_loses_nothing(
-    postgres_url: str, pcsearch_exe: str, tmp_path: Path
-) -> None:
-    if shutil.which("pg_ctlcluster") is None:
-        pytest.skip("no pg_ctlcluster to restart the server with")
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    make_study(postgres_url, "restart", n_trials=12, epochs=6)
-    with fleet(pcsearch_exe, tmp_path, postgres_url, **DRY) as f:
-        for i in range(3):
-            f.start("--study", "restart", "--until-done", "--seed", str(i), "--poll", "0.5")
-        wait_until(lambda: running_with_epochs(postgres_url, "restart", 2), 60, "trials mid-run")
-        restart = subprocess.run(
-            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert restart.returncode == 0, restart.stderr
-        codes = f.wait(timeout=180)
-        output = f.output()
-    assert codes == [0, 0, 0], output
-    assert "storage unreachable" in output and "storage reachable again" in output, output
-    trials = assert_study_complete(postgres_url, "restart", 12)
+def test_postgres_restart_mid_search_loses_nothing(pcsearch_exe: str, tmp_path: Path) -> None:
+    if server_bin() is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) to run a private server")
+    # A server of the test's own: restarting the shared one would break the tests that
+    # run beside this one (pytest -n).
+    with private_cluster() as cluster:
+        url = cluster.url
+        try:
+            make_study(url, "restart", n_trials=12, epochs=6)
+            with fleet(pcsearch_exe, tmp_path, url, **DRY) as f:
+                for i in range(3):
+                    f.start("--study", "restart", "--until-done", "--seed", str(i), "--poll", "0.5")
+                wait_until(lambda: running_with_epochs(url, "restart", 2), 60, "trials mid-run")
+                restart = cluster.restart()
+                assert restart.returncode == 0, restart.stderr
+                codes = f.wait(timeout=180)
+                output = f.output()
+            assert codes == [0, 0, 0], output
+            assert "storage unreachable" in output and "storage reachable again" in output, output
+            trials = assert_study_complete(url, "restart", 12)
+        finally:
+            storage.dispose_engines()
     # The outage was noticed by every observer, so no live worker's trial was taken away.
     assert [t.number for t in trials if t.state == TrialState.FAIL] == [], output
 
