@@ -15,7 +15,8 @@ import threading
 import time
 from collections.abc import Callable
 
-STUDIES = "/api/v1/studies"
+from api.paths import STUDIES
+
 LIST = "list"
 """The group of the study pages; each study's own answers are in the group of its name."""
 

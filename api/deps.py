@@ -21,9 +21,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.cache import ReadCache
 from api.errors import Unavailable
-from api.settings import Settings
+from api.settings import tokens
 from pcsearch.errors import PCSearchError
 from store.resilience import StorageUnavailable, deadline
+from store.settings import Settings
 from store.storage import connection_problem, open_storage, scrub
 
 T = TypeVar("T")
@@ -166,15 +167,16 @@ def valid_token(tokens: tuple[str, ...], given: str) -> bool:
 
 def read_allowed(settings: Settings, authorization: str | None) -> bool:
     """The read rule on a raw ``Authorization`` header (for the cached fast path)."""
-    if not settings.tokens or settings.api_public_read:
+    allowed = tokens(settings)
+    if not allowed or settings.api_public_read:
         return True
     scheme, _, given = (authorization or "").partition(" ")
-    return scheme.lower() == "bearer" and valid_token(settings.tokens, given.strip())
+    return scheme.lower() == "bearer" and valid_token(allowed, given.strip())
 
 
 def _check_token(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> None:
-    tokens = settings.tokens
-    if not tokens:
+    allowed = tokens(settings)
+    if not allowed:
         return  # localhost-only development mode (see pcsearch api)
     if credentials is None:
         raise HTTPException(
@@ -184,7 +186,7 @@ def _check_token(settings: Settings, credentials: HTTPAuthorizationCredentials |
             "PCSEARCH_API_TOKEN)",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    if not valid_token(tokens, credentials.credentials):
+    if not valid_token(allowed, credentials.credentials):
         raise HTTPException(
             401,
             "the bearer token is not one of the server's PCSEARCH_API_TOKENS; check "

@@ -27,10 +27,10 @@ from api.errors import ApiError, Unavailable
 from api.finite import finite_body, json_safe
 from api.middleware import BodyLimit, CachedReads, LastResort
 from api.routes import catalogue, health, studies
-from api.settings import Settings
-from api.settings import settings as env_settings
 from api.submission import InvalidSubmission
 from pcsearch.errors import PCSearchError
+from store.settings import Settings
+from store.settings import settings as env_settings
 from store.storage import scrub
 from store.studies import StudyBusy, StudyExists, StudyNotFound
 

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.cache import ReadCache, slot
 from api.deps import read_allowed
-from api.settings import Settings
+from store.settings import Settings
 from store.storage import scrub
 
 log = logging.getLogger("pcsearch.api")

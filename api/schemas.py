@@ -1,12 +1,16 @@
-"""Request and response bodies: the API's JSON contract, as its OpenAPI schema shows it."""
+"""Request and response bodies: the API's JSON contract, as its OpenAPI schema shows it.
+
+The study and trial rows it answers are :mod:`store.views`' own dataclasses (the routes'
+response models), declared once there; here are the API's own bodies: a new study, the
+catalogue, health and errors.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
+import functools
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from pcsearch.catalogue import ALGORITHMS, TASKS
 from store import views
@@ -20,8 +24,6 @@ TaskName = Literal[tuple(TASKS)]  # type: ignore[valid-type]
 AlgorithmName = Literal[tuple(ALGORITHMS)]  # type: ignore[valid-type]
 Sampler = Literal[SAMPLERS]  # type: ignore[valid-type]
 Pruner = Literal[PRUNERS]  # type: ignore[valid-type]
-TrialStateName = Literal[views.TRIAL_STATES]  # type: ignore[valid-type]
-StudyState = Literal[views.STUDY_STATES]  # type: ignore[valid-type]
 
 
 class StudyCreate(BaseModel):
@@ -62,92 +64,6 @@ class StudyCreate(BaseModel):
         description="The first trial runs the paper's best values for (task, algorithm), "
         "where the paper gives them; false: every trial is sampled.",
     )
-
-
-class TrialCounts(BaseModel):
-    running: int
-    complete: int
-    pruned: int
-    fail: int
-    waiting: int
-
-
-class StudySummary(BaseModel):
-    name: str
-    task: str | None
-    algorithm: str | None
-    state: StudyState = Field(
-        description="stopped or failing when set so, else complete (complete + pruned >= "
-        "n_trials), running (a trial runs), or queued."
-    )
-    n_trials: int
-    direction: Literal["maximize", "minimize"]
-    trials: TrialCounts
-    best_value: float | None
-
-
-class BestTrial(BaseModel):
-    number: int
-    value: float
-    params: dict[str, Any]
-    epoch_values: list[float | None] = Field(description="The test metric after each epoch.")
-
-
-class FailingWorker(BaseModel):
-    worker: str
-    reason: str | None = None
-    failures: int | None = None
-    at: str | None = None
-
-
-class SkippingWorker(BaseModel):
-    worker: str
-    reason: str | None = None
-    at: str | None = None
-    retry_after_seconds: int | None = Field(
-        None, description="How long after `at` the worker looks at the study again."
-    )
-
-
-class StudyDetail(StudySummary):
-    spec: dict[str, Any] = Field(description="The study's configuration, as created.")
-    best_trial: BestTrial | None
-    failing_workers: list[FailingWorker] = Field(description="Workers that gave up on it.")
-    skipping_workers: list[SkippingWorker] = Field(
-        description="Workers that skip it for now, after an error they met in it."
-    )
-
-
-class StudyPage(BaseModel):
-    total: int
-    offset: int
-    limit: int
-    items: list[StudySummary]
-
-
-class Trial(BaseModel):
-    number: int
-    state: TrialStateName
-    params: dict[str, Any]
-    value: float | None
-    status: str | None = Field(description="How the run ended: completed, diverged, failed...")
-    reason: str | None
-    worker: str | None
-    epochs_done: int
-    retry_of: int | None
-    attempt: int
-    started_at: dt.datetime | None
-    completed_at: dt.datetime | None
-    warm_start: str | None = Field(
-        None, description="'paper' on a study's first trial when it runs the paper's values."
-    )
-
-
-class TrialPage(BaseModel):
-    total: int
-    offset: int
-    limit: int
-    items: list[Trial]
 
 
 class Task(BaseModel):
@@ -216,61 +132,18 @@ NOT_FOUND = {404: _error("No such study.")}
 CONFLICT = {409: _error("The name is taken, or trials are running.")}
 
 
-def to_json(model: type[BaseModel], data: Any) -> bytes:
-    """``data`` checked against ``model`` and serialised (by pydantic's core, in one pass)."""
-    return model.model_validate(data).model_dump_json().encode()
-
-
-def summary_dict(summary: views.StudySummary) -> dict[str, Any]:
-    return {f.name: getattr(summary, f.name) for f in dataclasses.fields(views.StudySummary)} | {
-        "trials": dataclasses.asdict(summary.trials)
-    }
+def to_json(row: Any) -> bytes:
+    """A row of :mod:`store.views` as the API answers it, serialised by pydantic's core in
+    one pass. A value that does not fit the row's declared type is an error (a 500), never
+    an answer that breaks the documented schema."""
+    return _adapter(type(row)).dump_json(row, warnings="error")
 
 
 def detail_dict(detail: views.StudyDetail) -> dict[str, Any]:
-    best = detail.best_trial
-    return summary_dict(detail) | {
-        "spec": detail.spec,
-        "best_trial": dataclasses.asdict(best) if best is not None else None,
-        "failing_workers": [
-            {"worker": worker, **_failure(info)} for worker, info in detail.failing_workers.items()
-        ],
-        "skipping_workers": [
-            {"worker": worker, **_skip(info)} for worker, info in detail.skipping_workers.items()
-        ],
-    }
+    """What GET /api/v1/studies/{name} answers for ``detail``, as JSON data."""
+    return _adapter(views.StudyDetail).dump_python(detail, mode="json", warnings="error")
 
 
-def _skip(info: Any) -> dict[str, Any]:
-    if not isinstance(info, dict):
-        return {"reason": str(info)}
-    after = info.get("retry_after_seconds")
-    return {
-        "reason": None if info.get("reason") is None else str(info["reason"]),
-        "at": None if info.get("at") is None else str(info["at"]),
-        "retry_after_seconds": after if isinstance(after, int) else None,
-    }
-
-
-def _failure(info: Any) -> dict[str, Any]:
-    if not isinstance(info, dict):
-        return {"reason": str(info)}
-    failures = info.get("failures")
-    return {
-        "reason": None if info.get("reason") is None else str(info["reason"]),
-        "failures": failures if isinstance(failures, int) else None,
-        "at": None if info.get("at") is None else str(info["at"]),
-    }
-
-
-def page_dict(page: views.Page[Any], item: Any) -> dict[str, Any]:
-    return {
-        "total": page.total,
-        "offset": page.offset,
-        "limit": page.limit,
-        "items": [item(x) for x in page.items],
-    }
-
-
-def trial_dict(trial: views.TrialView) -> dict[str, Any]:
-    return dataclasses.asdict(trial)
+@functools.cache
+def _adapter(row: type) -> TypeAdapter[Any]:
+    return TypeAdapter(row)

@@ -1,31 +1,33 @@
 """From a POST body to a :class:`StudyConfig`, with every problem pinned on its field.
 
-StudyConfig and the search spaces raise one error at a time, with a message but no field;
-here each piece is checked on its own so a 422 lists one message per bad field, under the
-``loc`` of that field, with the value that was sent.
+The rules of a study's options live once, in :mod:`store.config`, which reports every
+problem on the config field it concerns. Here is only what is about HTTP input: the
+study name, a space name or an inline space (within size limits) turned into a
+SearchSpace, and each problem mapped to its request field, so a 422 lists one message
+per bad field under the ``loc`` of that field, with the value that was sent.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from api.errors import ApiError
 from api.schemas import StudyCreate
-from pcsearch.catalogue import algorithm_info, check_supported, task_info
 from pcsearch.errors import PCSearchError
-from pcsearch.params import resolve
 from search_spaces import SearchSpace, default_space, get_space
-from store.config import StudyConfig, check_study_name
-
-T = TypeVar("T")
+from store.config import Problem, StudyConfig, check_study_name, default_sampler, find_problems
 
 MAX_SPACE_BYTES = 32 * 1024
 MAX_SPACE_PARAMS = 64
 MAX_CHOICES = 1000
+
+REQUEST_FIELDS = {"overrides": "epochs"}
+"""Config fields the request names otherwise; one the request lacks is reported on the body."""
+ORDER = [*StudyCreate.model_fields, "body"]
+"""A 422 lists its fields in the request's order."""
 
 
 @dataclass(frozen=True)
@@ -55,83 +57,64 @@ def default_name(task: str, algorithm: str) -> str:
 def build_config(body: StudyCreate) -> StudyConfig:
     """The study's config; :class:`InvalidSubmission` lists every field that is wrong."""
     errors: list[FieldError] = []
-
-    def check(field: str, value: Any, step: Callable[[], T]) -> tuple[bool, T | None]:
-        try:
-            return True, step()
-        except PCSearchError as error:
-            errors.append(FieldError(field, str(error), value))
-            return False, None
-
     if body.name is not None:
-        check("name", body.name, lambda: check_study_name(body.name))
-    task_ok, _ = check("task", body.task, lambda: task_info(body.task))
-    algorithm_ok, _ = check("algorithm", body.algorithm, lambda: algorithm_info(body.algorithm))
-    if task_ok and algorithm_ok:  # e.g. mcpc samples: it cannot train a classifier
-        check_pair = lambda: check_supported(body.task, body.algorithm)
-        algorithm_ok, _ = check("algorithm", body.algorithm, check_pair)
-    pair_ok = task_ok and algorithm_ok
-    space = _space(body, pair_ok, check)
-    sampler = body.sampler
-    if space is not None:
-        sampler = sampler or ("grid" if space.kind == "grid" else "tpe")
-        if (space.kind == "grid") != (sampler == "grid"):
-            errors.append(
-                FieldError(
-                    "sampler",
-                    f"space {space.ref!r} is a {space.kind} space but the sampler is "
-                    f"{sampler!r}; use sampler 'grid' with grid spaces only (or leave it out)",
-                    body.sampler,
-                )
-            )
-    overrides = {"epochs": body.epochs} if body.epochs is not None else {}
-    if pair_ok and overrides:
-        check("epochs", body.epochs, lambda: resolve(body.task, body.algorithm, overrides))
-    if body.batch > 1 and sampler == "grid":
-        errors.append(
-            FieldError(
-                "batch",
-                f"batch={body.batch} cannot be combined with the grid sampler; use batch 1",
-                body.batch,
-            )
-        )
+        try:
+            check_study_name(body.name)
+        except PCSearchError as error:
+            errors.append(FieldError("name", str(error), body.name))
+    space, space_error = _space(body)
+    options: dict[str, Any] = {
+        "task": body.task,
+        "algorithm": body.algorithm,
+        "space": None if space is None else space.to_dict(),  # None: its checks are skipped
+        "n_trials": body.n_trials,
+        # Without a space no sampler check runs; "tpe" only fills the field.
+        "sampler": body.sampler or (default_sampler(space) if space is not None else "tpe"),
+        "pruner": body.pruner,
+        "seed": body.seed,
+        "overrides": {"epochs": body.epochs} if body.epochs is not None else {},
+        "batch": body.batch,
+        "objective": body.objective,
+        "energy_trace": body.energy_trace,
+        "warm_start": body.warm_start,
+    }
+    problems = find_problems(options)
+    errors += [_field_error(problem, body) for problem in problems]
+    # A default space fails for a bad task or algorithm too; their fields say so already.
+    named_wrong = any(p.field in ("task", "algorithm") for p in problems)
+    if space_error is not None and not (body.space is None and named_wrong):
+        errors.append(space_error)
     if errors or space is None:
-        raise InvalidSubmission(errors or [FieldError("space", "no usable space", body.space)])
+        errors = errors or [FieldError("space", "no usable space", body.space)]
+        raise InvalidSubmission(sorted(errors, key=lambda e: ORDER.index(e.field)))
+    return StudyConfig(**options)
+
+
+def _field_error(problem: Problem, body: StudyCreate) -> FieldError:
+    """A config problem on the request field it concerns, with the value that was sent."""
+    field = REQUEST_FIELDS.get(problem.field, problem.field)
+    if field not in StudyCreate.model_fields:
+        field = "body"
+    value = _shown(body.space) if field == "space" else getattr(body, field, None)
+    return FieldError(field, problem.message, value)
+
+
+def _space(body: StudyCreate) -> tuple[SearchSpace | None, FieldError | None]:
+    """The space the request names, sends or leaves to the default; else why there is none.
+    Whether it fits the task and algorithm is the config's check."""
     try:
-        return StudyConfig(
-            task=body.task,
-            algorithm=body.algorithm,
-            space=space.to_dict(),
-            n_trials=body.n_trials,
-            sampler=sampler or "tpe",
-            pruner=body.pruner,
-            seed=body.seed,
-            overrides=overrides,
-            batch=body.batch,
-            objective=body.objective,
-            energy_trace=body.energy_trace,
-            warm_start=body.warm_start,
-        )
-    except PCSearchError as error:  # a rule not checked above: pin it on the field it names
-        message = str(error)
-        field = _field_named(message, body)
-        raise InvalidSubmission([FieldError(field, message, getattr(body, field, None))]) from None
+        if body.space is None:
+            return default_space(body.task, body.algorithm), None
+        if isinstance(body.space, str):
+            return get_space(body.space), None
+        return _inline_space(body.space), None
+    except PCSearchError as error:
+        return None, FieldError("space", str(error), _shown(body.space))
 
 
-def _space(body: StudyCreate, pair_ok: bool, check: Callable[..., Any]) -> SearchSpace | None:
-    given = body.space
-    shown = given.get("name") if isinstance(given, dict) else given
-    if given is None:
-        if not pair_ok:
-            return None
-        return check("space", None, lambda: default_space(body.task, body.algorithm))[1]
-    if isinstance(given, str):
-        _, space = check("space", given, lambda: get_space(given))
-    else:
-        _, space = check("space", shown, lambda: _inline_space(given))
-    if space is not None and pair_ok:  # a misfit is recorded; the sampler is still checked
-        check("space", shown, lambda: space.check_for(body.task, body.algorithm))
-    return space
+def _shown(space: str | dict[str, Any] | None) -> Any:
+    """What a 422 shows of the space sent: its name (an inline space's too)."""
+    return space.get("name") if isinstance(space, dict) else space
 
 
 def _inline_space(data: dict[str, Any]) -> SearchSpace:
@@ -157,13 +140,3 @@ def _inline_space(data: dict[str, Any]) -> SearchSpace:
                     f"are accepted"
                 )
     return SearchSpace.from_dict(data)
-
-
-def _field_named(message: str, body: StudyCreate) -> str:
-    """The request field an error message is about (``field=value ...``), else the body."""
-    for field in StudyCreate.model_fields:
-        if message.startswith((f"{field}=", f"{field} ")):
-            return field
-    if message.startswith(("space", "search space")):
-        return "space"
-    return "body"

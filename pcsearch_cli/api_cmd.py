@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
 
     from api.logs import log_config
     from api.main import create_app
-    from api.settings import load_settings
+    from api.settings import tokens
+    from store.settings import load_settings
     from store.storage import redact, storage_url
 
     if not 1 <= args.port <= 65535:
@@ -92,10 +93,10 @@ def run(args: argparse.Namespace) -> int:
         raise ApiCommandError(f"--workers {args.workers} must be at least 1")
     url = storage_url(args.storage)
     settings = load_settings(database_url=url)
-    check_bind(args.host, settings.tokens, url)  # first: a refused start leaves no file behind
+    check_bind(args.host, tokens(settings), url)  # first: a refused start leaves no file behind
     check_storage(url)
     workers = args.workers or settings.api_workers
-    if not settings.tokens:
+    if not tokens(settings):
         auth = "no PCSEARCH_API_TOKENS: no authentication (local development only)"
     elif settings.api_public_read:
         auth = "changes need a bearer token; reads are public"

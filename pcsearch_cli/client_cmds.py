@@ -18,10 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from api.paths import STUDIES
 from pcsearch.errors import PCSearchError
 
 DEFAULT_API = "http://127.0.0.1:8000"
-PREFIX = "/api/v1/studies"
+PREFIX = STUDIES
 TIMEOUT_SECONDS = 30
 SERVER_ERROR = 1
 
@@ -35,7 +36,7 @@ class ServerProblem(Exception):
 
 
 def api_url(given: str | None) -> str:
-    url = (given or os.environ.get("PCSEARCH_API_URL") or DEFAULT_API).rstrip("/")
+    url = (given or _configured("api_url", "PCSEARCH_API_URL") or DEFAULT_API).rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise RequestRefused(
             f"the API URL {url!r} is not an http(s) URL; pass e.g. --api http://HOST:8000 "
@@ -44,11 +45,22 @@ def api_url(given: str | None) -> str:
     return url
 
 
+def _configured(field: str, variable: str) -> str:
+    """A field of store.settings.Settings (read once per process). The client needs only the
+    standard library: where pydantic-settings is missing it reads ``variable`` itself."""
+    try:
+        from store.settings import settings
+    except ImportError:
+        return os.environ.get(variable, "")
+    value = getattr(settings(), field)
+    return value if isinstance(value, str) else value.get_secret_value()
+
+
 def call(api: str, method: str, path: str, body: Any = None, query: dict | None = None) -> Any:
     """One request; the parsed JSON answer (None for an empty one)."""
     url = api + path + (f"?{urllib.parse.urlencode(query, doseq=True)}" if query else "")
     headers = {"Accept": "application/json"}
-    token = os.environ.get("PCSEARCH_API_TOKEN")
+    token = _configured("api_token", "PCSEARCH_API_TOKEN")
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = None

@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as error:
-        if os.environ.get("PCSEARCH_DEBUG"):
+        if _debug():
             raise
         text = _scrub(str(error).strip().splitlines()[0] if str(error).strip() else "")
         print(
@@ -91,6 +91,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return INTERNAL_ERROR
+
+
+def _debug() -> bool:
+    """``PCSEARCH_DEBUG`` (store.settings). The core CLI runs without pydantic-settings (a bare
+    GPU machine), and a bad value of another setting must not hide the error being reported:
+    in both cases the variable is read as it is, any non-empty value meaning yes."""
+    try:
+        from store.settings import settings
+
+        return settings().debug
+    except (ImportError, PCSearchError):
+        return bool(os.environ.get("PCSEARCH_DEBUG"))
 
 
 def _scrub(text: str) -> str:

@@ -14,7 +14,14 @@ import optuna
 from pcsearch.errors import PCSearchError
 from search_spaces import SearchSpace, default_space, get_space
 from store import studies, views
-from store.config import OBJECTIVES, PRUNERS, SAMPLERS, StudyConfig, check_study_name
+from store.config import (
+    OBJECTIVES,
+    PRUNERS,
+    SAMPLERS,
+    StudyConfig,
+    check_study_name,
+    default_sampler,
+)
 from store.leases import StaleWatch, reap
 from store.storage import (
     DEFAULT_STORAGE,
@@ -58,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         algorithm=args.algorithm,
         space=space.to_dict(),
         n_trials=args.trials,
-        sampler=args.sampler or ("grid" if space.kind == "grid" else "tpe"),
+        sampler=args.sampler or default_sampler(space),
         pruner=args.pruner,
         seed=args.seed,
         overrides={"epochs": args.epochs} if args.epochs else {},

@@ -3,15 +3,21 @@
 Optuna's storage is the source of truth: the configuration lives in a study system
 attribute (``store.attrs.STORED_CONFIG``; studies of older versions: the user attribute
 ``pcsearch``), next to the trials it produced. Read it with ``store.attrs.stored``.
+
+Its options are checked here and only here (:func:`find_problems`), every problem at once
+and on its field: the CLI prints them on one line, the API answers one 422 entry per field.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from types import SimpleNamespace
 from typing import Any
 
-from pcsearch.catalogue import algorithm_info, task_info
+from pcsearch.catalogue import algorithm_info, check_supported, task_info
+from pcsearch.errors import PCSearchError
 from pcsearch.params import resolve
 from search_spaces import SearchSpace
 from store import samplers
@@ -35,6 +41,29 @@ SAMPLERS = tuple(samplers.SAMPLERS)
 PRUNERS = tuple(samplers.PRUNERS)
 """Their names, for the CLI's and the API's choices (the registries: ``store.samplers``)."""
 OBJECTIVES = ("best", "last")
+
+
+def default_sampler(space: SearchSpace) -> str:
+    """The sampler of a study that names none: a grid space is enumerated, any other
+    searched with TPE (the CLI and the API both ask here)."""
+    return "grid" if space.kind == "grid" else "tpe"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a study's options, pinned on the config field it concerns."""
+
+    field: str
+    message: str
+
+
+class InvalidConfig(StoreError):
+    """A study's options with problems: all of them at once, each on its field, so the API
+    can answer one entry per field and the CLI print every problem on one line."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = tuple(problems)
 
 
 @dataclass
@@ -72,47 +101,12 @@ class StudyConfig:
     field load with the default, which matters only when a study is created."""
 
     def __post_init__(self) -> None:
-        task_info(self.task)
-        algorithm_info(self.algorithm)
-        self.search_space().check_for(self.task, self.algorithm)
-        for name, value, allowed in (
-            ("sampler", self.sampler, SAMPLERS),
-            ("pruner", self.pruner, PRUNERS),
-            ("objective", self.objective, OBJECTIVES),
-        ):
-            if value not in allowed:
-                raise StoreError(
-                    f"{name}={value!r} is unknown; choose one of: {', '.join(allowed)}"
-                )
-        resolve(self.task, self.algorithm, self.overrides)  # e.g. epochs=0 fails here, named
-        if self.n_trials < 1:
-            raise StoreError(f"n_trials={self.n_trials} must be at least 1")
-        if not isinstance(self.warm_start, bool):
-            raise StoreError(f"warm_start={self.warm_start!r} must be true or false")
-        if self.batch < 1:
-            raise StoreError(f"batch={self.batch} must be at least 1")
-        if self.max_batches is not None and self.max_batches < 1:
-            raise StoreError(f"max_batches={self.max_batches} must be at least 1")
-        if self.sampler == "grid" and self.batch > 1:
-            raise StoreError("batch > 1 cannot be combined with the grid sampler; use --batch 1")
-        if self.seeds is not None:
-            if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-                raise StoreError(f"seeds={self.seeds!r} must be distinct and at least one")
-            if self.n_trials != len(self.seeds):
-                raise StoreError(
-                    f"n_trials={self.n_trials} must equal the number of seeds ({len(self.seeds)})"
-                )
-        if self.keep_best is not None and not 1 <= self.keep_best <= self.n_trials:
-            raise StoreError(
-                f"keep_best={self.keep_best} must be between 1 and the number of trials "
-                f"({self.n_trials})"
-            )
-        is_grid = self.search_space().kind == "grid"
-        if is_grid != (self.sampler == "grid"):
-            raise StoreError(
-                f"space {self.space['name']!r} is a {self.search_space().kind} space but the "
-                f"sampler is {self.sampler!r}; use --sampler grid with grid spaces only"
-            )
+        """Refuse bad options with every problem at once (:func:`find_problems`)."""
+        problems = find_problems(vars(self))
+        if self.space is None:  # find_problems skips a space not known yet; a study needs one
+            problems.insert(0, Problem("space", "space is missing; give a search space"))
+        if problems:
+            raise InvalidConfig(problems)
 
     def search_space(self) -> SearchSpace:
         return SearchSpace.from_dict(self.space)
@@ -140,3 +134,105 @@ class StudyConfig:
             return cls(**data)
         except TypeError as error:
             raise StoreError(f"the study's pcsearch config is incomplete: {error}") from None
+
+
+def find_problems(options: Mapping[str, Any]) -> list[Problem]:
+    """Every problem of a study's options (StudyConfig's fields by name; the defaults for
+    those left out), each on its field. A ``space`` of None is one the caller could not
+    make and reports itself: the checks that need a space are skipped. A check that
+    builds on another (the space's fit needs a valid, supported task and algorithm) is
+    skipped when that one failed, so each mistake is reported once."""
+    c = SimpleNamespace(**_with_defaults(options))
+    found: list[Problem] = []
+
+    def add(field: str, message: str | None) -> bool:
+        """Record ``message`` (if any) on ``field``; whether the field was fine."""
+        if message is not None:
+            found.append(Problem(field, message))
+        return message is None
+
+    task_ok = add("task", _error(lambda: task_info(c.task)))
+    algorithm_ok = add("algorithm", _error(lambda: algorithm_info(c.algorithm)))
+    if task_ok and algorithm_ok:  # e.g. mcpc samples: it cannot train a classifier
+        algorithm_ok = add("algorithm", _error(lambda: check_supported(c.task, c.algorithm)))
+    pair_ok = task_ok and algorithm_ok
+    space = None
+    if c.space is not None:
+        try:
+            space = SearchSpace.from_dict(c.space)
+        except PCSearchError as error:
+            add("space", str(error))
+    if space is not None and pair_ok:  # a misfit is recorded; the sampler is still checked
+        add("space", _error(lambda: space.check_for(c.task, c.algorithm)))
+    sampler_ok = add("sampler", _unknown("sampler", c.sampler, SAMPLERS))
+    if sampler_ok and space is not None and (space.kind == "grid") != (c.sampler == "grid"):
+        add(
+            "sampler",
+            f"space {space.ref!r} is a {space.kind} space but the sampler is {c.sampler!r}; "
+            f"use the grid sampler with grid spaces only (or leave the sampler out)",
+        )
+    add("pruner", _unknown("pruner", c.pruner, PRUNERS))
+    add("objective", _unknown("objective", c.objective, OBJECTIVES))
+    if pair_ok:  # e.g. epochs=0 fails here, named
+        add("overrides", _error(lambda: resolve(c.task, c.algorithm, c.overrides)))
+    if c.n_trials < 1:
+        add("n_trials", f"n_trials={c.n_trials} must be at least 1")
+    if not isinstance(c.warm_start, bool):
+        add("warm_start", f"warm_start={c.warm_start!r} must be true or false")
+    if c.batch < 1:
+        add("batch", f"batch={c.batch} must be at least 1")
+    elif c.batch > 1 and c.sampler == "grid":
+        add(
+            "batch",
+            f"batch > 1 cannot be combined with the grid sampler (batch={c.batch}); use batch 1",
+        )
+    if c.max_batches is not None and c.max_batches < 1:
+        add("max_batches", f"max_batches={c.max_batches} must be at least 1")
+    if c.seeds is not None:
+        if not c.seeds or len(set(c.seeds)) != len(c.seeds):
+            add("seeds", f"seeds={c.seeds!r} must be distinct and at least one")
+        elif c.n_trials != len(c.seeds):
+            add(
+                "n_trials",
+                f"n_trials={c.n_trials} must equal the number of seeds ({len(c.seeds)})",
+            )
+    if c.keep_best is not None and c.n_trials >= 1 and not 1 <= c.keep_best <= c.n_trials:
+        add(
+            "keep_best",
+            f"keep_best={c.keep_best} must be between 1 and the number of trials ({c.n_trials})",
+        )
+    return found
+
+
+def _with_defaults(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` completed with StudyConfig's defaults; a name it lacks is a TypeError,
+    as calling StudyConfig with it would be."""
+    unknown = sorted(set(options) - {f.name for f in fields(StudyConfig)})
+    if unknown:
+        raise TypeError(f"StudyConfig has no field(s) {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    for f in fields(StudyConfig):
+        if f.name in options:
+            values[f.name] = options[f.name]
+        elif f.default is not MISSING:
+            values[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            values[f.name] = f.default_factory()
+        else:
+            raise TypeError(f"StudyConfig needs {f.name!r}")
+    return values
+
+
+def _unknown(name: str, value: Any, allowed: Sequence[str]) -> str | None:
+    if value in allowed:
+        return None
+    return f"{name}={value!r} is unknown; choose one of: {', '.join(allowed)}"
+
+
+def _error(step: Callable[[], object]) -> str | None:
+    """The message of the PCSearchError ``step`` raises, or None when it passes."""
+    try:
+        step()
+    except PCSearchError as error:
+        return str(error)
+    return None

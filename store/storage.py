@@ -95,7 +95,10 @@ def scrub(text: str, url: str | None = None) -> str:
 def _configured_url() -> str | None:
     try:
         return settings().database_url
-    except StoreError:  # a bad setting elsewhere must not hide this message
+    except StoreError:
+        # scrub() runs while an error is reported, the bad-setting error among them: a bad
+        # value of another variable must neither hide that message nor let this password
+        # through, so only here the raw variable is read.
         return os.environ.get("PCSEARCH_DATABASE_URL")
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, TypeVar, get_args
 
 import optuna
 from optuna.study import StudyDirection
@@ -29,9 +29,12 @@ from store.studies import StudyNotFound, failing_workers
 
 T = TypeVar("T")
 
-TRIAL_STATES = tuple(s.name.lower() for s in TrialState)
-"""The trial states as the API and the CLI name them: running, complete, pruned, fail, waiting."""
-STUDY_STATES = ("queued", "running", "complete", "stopped", "failing")
+TrialStateName = Literal["running", "complete", "pruned", "fail", "waiting"]
+"""A trial's state as the API and the CLI name it: Optuna's ``TrialState``, in lower case."""
+TRIAL_STATES: tuple[TrialStateName, ...] = get_args(TrialStateName)
+StudyState = Literal["queued", "running", "complete", "stopped", "failing"]
+STUDY_STATES: tuple[StudyState, ...] = get_args(StudyState)
+Direction = Literal["maximize", "minimize"]
 
 TRIAL_KEYS = (
     attrs.RUN_STATUS,
@@ -45,8 +48,23 @@ TRIAL_KEYS = (
 """The trial attributes a listing shows; the bulky ones (energies, environment) stay put."""
 
 
+# --- the rows: the API answers them as they are (its OpenAPI schemas are made from them) -----
+
+
+def _doc(description: str, **options: Any) -> Any:
+    """A field with a description for the API's readers: pydantic reads a dataclass
+    field's ``description`` metadata into the OpenAPI document (attribute docstrings
+    would not reach a subclass such as :class:`StudyDetail`)."""
+    return field(metadata={"description": description}, **options)
+
+
 @dataclass(frozen=True)
 class TrialCounts:
+    """How many of a study's trials are in each state."""
+
+    __pydantic_config__ = {"json_schema_serialization_defaults_required": True}
+    """The defaults are for Python callers; the API always sends every count."""
+
     running: int = 0
     complete: int = 0
     pruned: int = 0
@@ -65,42 +83,74 @@ class TrialCounts:
 
 @dataclass(frozen=True)
 class StudySummary:
+    """A study as a list of studies shows it."""
+
     name: str
     task: str | None
     algorithm: str | None
-    state: str
+    state: StudyState = _doc(
+        "stopped or failing when set so, else complete (complete + pruned >= n_trials), "
+        "running (a trial runs), or queued."
+    )
     n_trials: int
-    direction: str
+    direction: Direction
     trials: TrialCounts
     best_value: float | None
 
 
 @dataclass(frozen=True)
 class BestTrial:
+    """The study's best complete trial (the earliest on a tie)."""
+
     number: int
     value: float
     params: dict[str, Any]
-    epoch_values: list[float | None]
+    epoch_values: list[float | None] = _doc("The test metric after each epoch.")
+
+
+@dataclass(frozen=True)
+class FailingWorker:
+    """A worker that gave up on the study, and why."""
+
+    worker: str
+    reason: str | None = None
+    failures: int | None = None
+    at: str | None = None
+
+
+@dataclass(frozen=True)
+class SkippingWorker:
+    """A worker that leaves the study alone for now, and why."""
+
+    worker: str
+    reason: str | None = None
+    at: str | None = None
+    retry_after_seconds: int | None = _doc(
+        "How long after `at` the worker looks at the study again.", default=None
+    )
 
 
 @dataclass(frozen=True)
 class StudyDetail(StudySummary):
-    spec: dict[str, Any]
-    """The study's :class:`store.config.StudyConfig`, as it was created."""
+    """Everything about one study."""
+
+    spec: dict[str, Any] = _doc("The study's configuration, as created.")
     best_trial: BestTrial | None
-    failing_workers: dict[str, dict[str, Any]]
-    skipping_workers: dict[str, dict[str, Any]]
-    """Workers leaving the study alone for now, and why (an error they met in it)."""
-    """Workers that gave up on the study, by worker id, with their reason."""
+    failing_workers: list[FailingWorker] = _doc("Workers that gave up on it.")
+    skipping_workers: list[SkippingWorker] = _doc(
+        "Workers that skip it for now, after an error they met in it."
+    )
 
 
 @dataclass(frozen=True)
-class TrialView:
+class Trial:
+    """One trial of a study, as a page of trials shows it."""
+
     number: int
-    state: str
+    state: TrialStateName
     params: dict[str, Any]
     value: float | None
-    status: str | None
+    status: str | None = _doc("How the run ended: completed, diverged, failed...")
     reason: str | None
     worker: str | None
     epochs_done: int
@@ -108,16 +158,28 @@ class TrialView:
     attempt: int
     started_at: dt.datetime | None
     completed_at: dt.datetime | None
-    warm_start: str | None = None
-    """``paper`` on a study's first trial when it runs the paper's best values."""
+    warm_start: str | None = _doc(
+        "'paper' on a study's first trial when it runs the paper's values.", default=None
+    )
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
+class Page:
+    """A slice of a longer list: at most ``limit`` items from ``offset`` on, of ``total``."""
+
     total: int
     offset: int
     limit: int
-    items: list[T]
+
+
+@dataclass(frozen=True)
+class StudyPage(Page):
+    items: list[StudySummary]
+
+
+@dataclass(frozen=True)
+class TrialPage(Page):
+    items: list[Trial]
 
 
 def study_state(status: str | None, counts: TrialCounts, n_trials: int) -> str:
@@ -131,14 +193,14 @@ def study_state(status: str | None, counts: TrialCounts, n_trials: int) -> str:
 
 def list_studies(
     storage: optuna.storages.BaseStorage, offset: int = 0, limit: int = 50
-) -> Page[StudySummary]:
+) -> StudyPage:
     """One page of the studies made by pcsearch, oldest first, and how many there are."""
     if _engine(storage) is None:
         return _journal_list(storage, offset, limit)
 
-    def read(conn: Connection) -> Page[StudySummary]:
+    def read(conn: Connection) -> StudyPage:
         total, rows = sql.study_page(conn, offset, limit)
-        return Page(total, offset, limit, [_summary(row) for row in rows])
+        return StudyPage(total, offset, limit, [_summary(row) for row in rows])
 
     return _read(storage, read)
 
@@ -156,7 +218,8 @@ def get_study(storage: optuna.storages.BaseStorage, name: str) -> StudyDetail:
         best = None
         if found is not None:
             trial_id, number, value, curve = found
-            best = BestTrial(number, value, sql.trial_params(conn, [trial_id])[trial_id], curve)
+            params = sql.trial_params(conn, [trial_id])[trial_id]
+            best = BestTrial(number, value, params, _curve(curve))
         marks = sql.worker_marks(conn, row.study_id)
         return _detail(_summary(row), row.spec or {}, best, marks)
 
@@ -169,13 +232,13 @@ def list_trials(
     states: Sequence[str] = (),
     offset: int = 0,
     limit: int = 50,
-) -> Page[TrialView]:
+) -> TrialPage:
     """One page of a study's trials by number, optionally only those in ``states``."""
     wanted = [TrialState[s.upper()] for s in states]
     if _engine(storage) is None:
         return _journal_trials(storage, name, wanted, offset, limit)
 
-    def read(conn: Connection) -> Page[TrialView]:
+    def read(conn: Connection) -> TrialPage:
         found = sql.trial_page(conn, name, wanted, offset, limit)
         if found is None:
             raise _not_found(name, exists=sql.study_exists(conn, name))
@@ -195,7 +258,7 @@ def list_trials(
             )
             for t in trials
         ]
-        return Page(total, offset, limit, items)
+        return TrialPage(total, offset, limit, items)
 
     return _read(storage, read)
 
@@ -254,14 +317,49 @@ def _detail(
     marks: dict[str, Any],
 ) -> StudyDetail:
     """``marks``: the study's attributes holding its ``failing:`` and ``skipped:`` marks."""
-    fields = {f: getattr(summary, f) for f in StudySummary.__dataclass_fields__}
+    shared = {f.name: getattr(summary, f.name) for f in fields(StudySummary)}
     return StudyDetail(
-        **fields,
+        **shared,
         spec=spec,
         best_trial=best,
-        failing_workers=failing_workers(marks),
-        skipping_workers=skipping_workers(marks),
+        failing_workers=[_failing(w, mark) for w, mark in failing_workers(marks).items()],
+        skipping_workers=[_skipping(w, mark) for w, mark in skipping_workers(marks).items()],
     )
+
+
+def _failing(worker: str, mark: Any) -> FailingWorker:
+    """A ``failing:`` mark as stored: what :func:`store.studies.give_up` writes, or any
+    JSON value a hand or an older pcsearch left there."""
+    if not isinstance(mark, dict):
+        return FailingWorker(worker, reason=str(mark))
+    failures = mark.get("failures")
+    return FailingWorker(
+        worker,
+        reason=_text(mark.get("reason")),
+        failures=failures if isinstance(failures, int) else None,
+        at=_text(mark.get("at")),
+    )
+
+
+def _skipping(worker: str, mark: Any) -> SkippingWorker:
+    """A ``skipped:`` mark as stored (see :func:`store.skips.mark_skipped`), or any JSON value."""
+    if not isinstance(mark, dict):
+        return SkippingWorker(worker, reason=str(mark))
+    after = mark.get("retry_after_seconds")
+    return SkippingWorker(
+        worker,
+        reason=_text(mark.get("reason")),
+        at=_text(mark.get("at")),
+        retry_after_seconds=after if isinstance(after, int) else None,
+    )
+
+
+def _curve(values: Any) -> list[float | None]:
+    """The stored per-epoch metric as floats (JSON keeps 1.0 as 1); a value that is not a
+    number is a gap."""
+    if not isinstance(values, list):
+        return []
+    return [float(v) if isinstance(v, int | float) else None for v in values]
 
 
 def _trial_view(
@@ -272,10 +370,10 @@ def _trial_view(
     found: Mapping[str, Any],
     started: dt.datetime | None,
     completed: dt.datetime | None,
-) -> TrialView:
+) -> Trial:
     epochs = found.get(attrs.EPOCH_VALUES)
     retry_of, attempt = found.get(attrs.RETRY_OF), found.get(attrs.ATTEMPT)
-    return TrialView(
+    return Trial(
         number=number,
         state=state.name.lower(),
         params=params,
@@ -337,12 +435,10 @@ def _read(storage: optuna.storages.BaseStorage, read: Callable[[Connection], T])
 # --- journal files: Optuna's API (see store.views_journal) ----------------------------------
 
 
-def _journal_list(
-    storage: optuna.storages.BaseStorage, offset: int, limit: int
-) -> Page[StudySummary]:
+def _journal_list(storage: optuna.storages.BaseStorage, offset: int, limit: int) -> StudyPage:
     rows = journal.study_rows(storage)
     items = [_summary(row) for row, _ in rows[offset : offset + limit]]
-    return Page(len(rows), offset, limit, items)
+    return StudyPage(len(rows), offset, limit, items)
 
 
 def _journal_find(
@@ -359,10 +455,8 @@ def _journal_detail(storage: optuna.storages.BaseStorage, name: str) -> StudyDet
     top = journal.best_trial(trials, row.direction)
     best = None
     if top is not None:
-        curve = top.user_attrs.get(attrs.EPOCH_VALUES)
-        best = BestTrial(
-            top.number, top.values[0], dict(top.params), curve if isinstance(curve, list) else []
-        )
+        curve = _curve(top.user_attrs.get(attrs.EPOCH_VALUES))
+        best = BestTrial(top.number, top.values[0], dict(top.params), curve)
     marks = storage.get_study_user_attrs(row.study_id)
     return _detail(_summary(row), row.spec or {}, best, marks)
 
@@ -373,7 +467,7 @@ def _journal_trials(
     states: Sequence[TrialState],
     offset: int,
     limit: int,
-) -> Page[TrialView]:
+) -> TrialPage:
     _, trials = _journal_find(storage, name)
     chosen = sorted((t for t in trials if not states or t.state in states), key=lambda t: t.number)
     items = [
@@ -388,4 +482,4 @@ def _journal_trials(
         )
         for t in chosen[offset : offset + limit]
     ]
-    return Page(len(chosen), offset, limit, items)
+    return TrialPage(len(chosen), offset, limit, items)

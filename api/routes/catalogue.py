@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 
 from api import schemas
 from api.deps import known_query_only, require_read
+from api.paths import API_PREFIX
 from api.schemas import ERRORS, SPACE_REGEX
 from pcsearch.catalogue import ALGORITHMS, TASKS
 from search_spaces import SearchSpaceError, get_space, list_spaces
 
 router = APIRouter(
-    prefix="/api/v1",
+    prefix=API_PREFIX,
     tags=["catalogue"],
     responses=ERRORS,
     dependencies=[Depends(require_read), Depends(known_query_only)],

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from api import schemas
 from api.deps import StorageHolder, storage_work
 from api.errors import Unavailable
-from api.settings import Settings
 from store import views_sql
 from store.resilience import retry
+from store.settings import Settings
 from store.storage import connection_problem, scrub
 
 router = APIRouter(tags=["health"])

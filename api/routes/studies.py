@@ -1,7 +1,8 @@
 """``/api/v1/studies``: thin adapters over store.studies (actions) and store.views (reads).
 
-Answers are serialised here, once, by pydantic (``schemas.to_json``); reads go through the
-short-lived cache of :mod:`api.cache`, which every change made here clears.
+Answers are the rows of store.views (also the response models), serialised here, once, by
+pydantic (``schemas.to_json``); reads go through the short-lived cache of :mod:`api.cache`,
+which every change made here clears.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from api.deps import (
     require_write,
     storage_work,
 )
+from api.paths import STUDIES
 from api.schemas import CONFLICT, ERRORS, NAME_REGEX, NOT_FOUND, to_json
-from api.settings import Settings
 from api.submission import build_config, default_name
 from store import studies, views
+from store.settings import Settings
 
 router = APIRouter(
-    prefix="/api/v1/studies",
+    prefix=STUDIES,
     tags=["studies"],
     responses=ERRORS,
     dependencies=[Depends(known_query_only)],
@@ -69,10 +71,10 @@ async def _read(
 
 
 def _detail(storage: Any, name: str) -> bytes:
-    return to_json(schemas.StudyDetail, schemas.detail_dict(views.get_study(storage, name)))
+    return to_json(views.get_study(storage, name))
 
 
-@router.get("", response_model=schemas.StudyPage, dependencies=Read)
+@router.get("", response_model=views.StudyPage, dependencies=Read)
 async def list_studies(
     request: Request,
     storage: StorageDep,
@@ -84,8 +86,7 @@ async def list_studies(
     """The studies made by pcsearch, oldest first: state, trial counts and best value."""
 
     def compute() -> bytes:
-        page = views.list_studies(storage, offset, limit)
-        return to_json(schemas.StudyPage, schemas.page_dict(page, schemas.summary_dict))
+        return to_json(views.list_studies(storage, offset, limit))
 
     return await _read(request, cache, settings, compute)
 
@@ -93,7 +94,7 @@ async def list_studies(
 @router.post(
     "",
     status_code=201,
-    response_model=schemas.StudyDetail,
+    response_model=views.StudyDetail,
     dependencies=Write,
     responses=CONFLICT,
 )
@@ -119,11 +120,10 @@ def _create(
                     raise
         cache.clear(LIST, name)
     detail = views.new_study(name, config.to_dict(), study.direction)
-    body_json = to_json(schemas.StudyDetail, schemas.detail_dict(detail))
-    return _json(body_json, 201, {"Location": f"{router.prefix}/{name}"})
+    return _json(to_json(detail), 201, {"Location": f"{router.prefix}/{name}"})
 
 
-@router.get("/{name}", response_model=schemas.StudyDetail, dependencies=Read, responses=NOT_FOUND)
+@router.get("/{name}", response_model=views.StudyDetail, dependencies=Read, responses=NOT_FOUND)
 async def get_study(
     name: StudyName, request: Request, storage: StorageDep, settings: SettingsDep, cache: CacheDep
 ) -> Response:
@@ -133,7 +133,7 @@ async def get_study(
 
 
 @router.get(
-    "/{name}/trials", response_model=schemas.TrialPage, dependencies=Read, responses=NOT_FOUND
+    "/{name}/trials", response_model=views.TrialPage, dependencies=Read, responses=NOT_FOUND
 )
 async def list_trials(
     name: StudyName,
@@ -142,7 +142,7 @@ async def list_trials(
     settings: SettingsDep,
     cache: CacheDep,
     state: Annotated[
-        list[schemas.TrialStateName] | None,
+        list[views.TrialStateName] | None,
         Query(max_length=5, description="Only trials in these states (repeat to give several)."),
     ] = None,
     offset: Offset = 0,
@@ -151,8 +151,7 @@ async def list_trials(
     """A page of the study's trials, by number."""
 
     def compute() -> bytes:
-        page = views.list_trials(storage, name, state or (), offset, limit)
-        return to_json(schemas.TrialPage, schemas.page_dict(page, schemas.trial_dict))
+        return to_json(views.list_trials(storage, name, state or (), offset, limit))
 
     return await _read(request, cache, settings, compute)
 
@@ -172,7 +171,7 @@ def _act(
 
 
 @router.post(
-    "/{name}/stop", response_model=schemas.StudyDetail, dependencies=Write, responses=NOT_FOUND
+    "/{name}/stop", response_model=views.StudyDetail, dependencies=Write, responses=NOT_FOUND
 )
 async def stop_study(
     name: StudyName, storage: StorageDep, settings: SettingsDep, cache: CacheDep
@@ -182,7 +181,7 @@ async def stop_study(
 
 
 @router.post(
-    "/{name}/resume", response_model=schemas.StudyDetail, dependencies=Write, responses=NOT_FOUND
+    "/{name}/resume", response_model=views.StudyDetail, dependencies=Write, responses=NOT_FOUND
 )
 async def resume_study(
     name: StudyName, storage: StorageDep, settings: SettingsDep, cache: CacheDep

@@ -21,10 +21,10 @@ import optuna
 import uvicorn
 
 from api.main import create_app
-from api.settings import Settings
 from search_spaces import default_space
 from store import attrs
 from store.config import StudyConfig
+from store.settings import Settings, load_settings
 
 TOKENS = ("token-one", "token-two")
 TASK, ALGORITHM = "mlp-digits", "pc-se"
@@ -68,7 +68,7 @@ def settings_for(url: str, **values: Any) -> Settings:
     """Settings for a test server: tokens, and no read cache (tests change the database
     behind the API's back and read at once; test_cache.py covers the cache)."""
     values = {"api_tokens": ",".join(TOKENS), "api_cache_seconds": 0, **values}
-    return Settings(database_url=url, **values)
+    return load_settings(database_url=url, **values)
 
 
 @dataclass

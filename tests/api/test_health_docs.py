@@ -141,7 +141,7 @@ def test_the_api_never_imports_jax() -> None:
     code = (
         "import sys\n"
         "from api.main import create_app\n"
-        "from api.settings import Settings\n"
+        "from store.settings import Settings\n"
         "app = create_app(Settings(database_url='x.journal'))\n"
         "app.openapi()\n"
         "assert 'jax' not in sys.modules, 'the API imported jax'\n"

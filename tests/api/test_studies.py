@@ -149,6 +149,32 @@ def test_several_bad_fields_get_one_message_each(client: httpx.Client) -> None:
     assert {tuple(e["loc"]) for e in errors} == {("body", "space"), ("body", "sampler")}
 
 
+@pytest.mark.parametrize(
+    ("change", "fields"),
+    [
+        (  # a space that misfits, with the grid sampler and a batch
+            {"space": "discriminative-bp", "sampler": "grid", "batch": 2},
+            ["name", "space", "sampler", "batch"],
+        ),
+        (  # a space that does not exist: the sampler cannot be checked, the batch still is
+            {"space": "no-such-space", "sampler": "grid", "batch": 2},
+            ["name", "space", "batch"],
+        ),
+    ],
+)
+def test_every_bad_field_is_listed_under_its_own_loc(
+    client: httpx.Client, change: dict[str, Any], fields: list[str]
+) -> None:
+    response = post(client, name="a..b", **change)
+    assert response.status_code == 422, response.text
+    errors = response.json()["detail"]
+    assert [e["loc"] for e in errors] == [["body", f] for f in fields]
+    by_field = {e["loc"][1]: e for e in errors}
+    assert "grid sampler" in by_field["batch"]["msg"] and by_field["batch"]["input"] == 2
+    assert by_field["space"]["input"] == change["space"]
+    assert "a..b" not in names(client)
+
+
 def test_inline_space_is_bounded(client: httpx.Client) -> None:
     space = _inline_with_bad_param()
     space["description"] = "x" * 40_000

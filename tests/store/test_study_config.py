@@ -13,7 +13,15 @@ import pytest
 
 from search_spaces import SearchSpace, default_space
 from store import attrs, studies
-from store.config import PRUNERS, SAMPLERS, StudyConfig
+from store.config import (
+    PRUNERS,
+    SAMPLERS,
+    InvalidConfig,
+    Problem,
+    StudyConfig,
+    default_sampler,
+    find_problems,
+)
 from store.errors import StoreError
 from store.samplers import make_pruner, make_sampler
 from store.storage import open_storage
@@ -128,7 +136,7 @@ def test_grid_space_needs_the_grid_sampler(sampler: str) -> None:
         config(space=grid_space().to_dict(), sampler=sampler)
     message = str(info.value)
     assert "test-grid" in message and "grid space" in message
-    assert f"{sampler!r}" in message and "--sampler grid" in message
+    assert f"{sampler!r}" in message and "use the grid sampler with grid spaces only" in message
 
 
 def test_batch_cannot_be_combined_with_grid() -> None:
@@ -139,6 +147,64 @@ def test_batch_cannot_be_combined_with_grid() -> None:
 def test_space_must_fit_the_task() -> None:
     with pytest.raises(Exception, match="mlp-mnist"):
         config(task="mlp-mnist")
+
+
+def test_several_bad_fields_are_reported_at_once_each_on_its_field() -> None:
+    with pytest.raises(InvalidConfig) as info:
+        config(space=grid_space().to_dict(), sampler="tpe", pruner="never", n_trials=0, batch=0)
+    fields = [p.field for p in info.value.problems]
+    assert fields == ["sampler", "pruner", "n_trials", "batch"]
+    assert isinstance(info.value, StoreError)
+    message = str(info.value)  # the CLI's one line: every message, in that order
+    assert message == "; ".join(p.message for p in info.value.problems)
+    assert "is a grid space but the sampler is 'tpe'" in message
+    assert "pruner='never' is unknown" in message
+    assert "n_trials=0 must be at least 1" in message and "batch=0 must be at least 1" in message
+
+
+def test_one_problem_is_its_message_alone() -> None:
+    with pytest.raises(InvalidConfig) as info:
+        config(n_trials=0)
+    assert info.value.problems == (Problem("n_trials", "n_trials=0 must be at least 1"),)
+    assert str(info.value) == "n_trials=0 must be at least 1"
+
+
+def test_checks_that_need_a_failed_one_are_skipped() -> None:
+    """A bad task is reported once, not again as a space misfit or bad overrides."""
+    with pytest.raises(InvalidConfig) as info:
+        config(task="mlp-nope", overrides={"epochs": 0})
+    assert [p.field for p in info.value.problems] == ["task"]
+    with pytest.raises(InvalidConfig) as info:
+        config(space={"name": "broken"}, sampler="grid", batch=2)
+    assert [p.field for p in info.value.problems] == ["space", "batch"]
+
+
+def test_unsupported_pair_is_pinned_on_the_algorithm() -> None:
+    with pytest.raises(InvalidConfig) as info:
+        config(task="mlp-digits", algorithm="mcpc")
+    (problem,) = info.value.problems
+    assert problem.field == "algorithm" and "does not apply to task 'mlp-digits'" in problem.message
+
+
+def test_bad_overrides_are_pinned_on_overrides() -> None:
+    with pytest.raises(InvalidConfig) as info:
+        config(overrides={"epochs": 0})
+    (problem,) = info.value.problems
+    assert problem.field == "overrides" and "epochs" in problem.message
+
+
+def test_problems_without_a_space_skip_its_checks() -> None:
+    """A caller that could not make a space (and says why) still learns the rest."""
+    options = {"task": TASK, "algorithm": ALGORITHM, "space": None, "n_trials": 0}
+    problems = find_problems(options | {"sampler": "grid", "batch": 2})
+    assert [p.field for p in problems] == ["n_trials", "batch"]
+    with pytest.raises(InvalidConfig, match="space is missing"):
+        StudyConfig(**options | {"n_trials": 1})
+
+
+def test_default_sampler_enumerates_grids_only() -> None:
+    assert default_sampler(grid_space()) == "grid"
+    assert default_sampler(default_space(TASK, ALGORITHM)) == "tpe"
 
 
 # -- create_or_resume -----------------------------------------------------------------------

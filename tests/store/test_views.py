@@ -4,6 +4,7 @@ Optuna's API (journal file), and a number of queries that does not grow with the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import secrets
 from collections.abc import Iterator
@@ -43,6 +44,12 @@ DISTRIBUTIONS = {
 )
 def test_study_state(status: str | None, counts, n_trials: int, expected: str) -> None:
     assert views.study_state(status, counts, n_trials) == expected
+
+
+def test_trial_state_names_are_optunas() -> None:
+    """The API's and the CLI's names of trial states, and the counts, follow Optuna's."""
+    assert tuple(s.name.lower() for s in TrialState) == views.TRIAL_STATES
+    assert [f.name for f in dataclasses.fields(views.TrialCounts)] == list(views.TRIAL_STATES)
 
 
 def _config(n_trials: int = 4) -> StudyConfig:
@@ -110,8 +117,9 @@ def _same_give_up_time(*read: dict[str, Any]) -> None:
     """``give_up`` stamps the wall clock to the second, so two fills a second apart differ
     there and only there."""
     for views_of in read:
-        for info in views_of["detail"].failing_workers.values():
-            info["at"] = "same"
+        detail = views_of["detail"]
+        same = [dataclasses.replace(w, at="same") for w in detail.failing_workers]
+        views_of["detail"] = dataclasses.replace(detail, failing_workers=same)
 
 
 @pytest.mark.postgres
@@ -128,7 +136,8 @@ def test_sql_and_journal_read_models_agree(journal, postgres) -> None:
     assert detail.best_trial == views.BestTrial(
         0, 0.75, {"T": 4, "state_lr": 0.01, "activation": "gelu"}, [0.5, 0.75]
     )
-    assert detail.failing_workers["b:2"]["reason"] == "3 failures in a row"
+    assert detail.failing_workers == [views.FailingWorker("b:2", "3 failures in a row", 3, "same")]
+    assert detail.skipping_workers == []
     assert [s.name for s in from_sql["summaries"]] == [name, f"{name}-other"]
     assert from_sql["summaries"][1].state == "complete"
     trials = from_sql["trials"]
