@@ -34,13 +34,14 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pcsearch_cli import catalogue_cmds, energy_cmd, ood_cmd, train_cmd
+    from pcsearch_cli import catalogue_cmds, data_cmd, energy_cmd, ood_cmd, train_cmd
 
     parser = Parser(
         prog="pcsearch", description="Predictive coding networks and hyperparameter search."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     catalogue_cmds.register(commands)
+    data_cmd.register(commands)
     train_cmd.register(commands)
     energy_cmd.register(commands)
     ood_cmd.register(commands)

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from pcsearch.data.cache import write_npz
+from pcsearch.data.download import DataFile, DataFiles
 from pcsearch.errors import DataFormatError, DataUnavailableError
 
 FOLDER = "img_align_celeba"
@@ -84,16 +85,32 @@ def _load(root: str) -> CelebaArrays:
     return _unit(x_tr), labels[0], _unit(x_te), labels[1], NUM_CLASSES
 
 
+def data_files() -> DataFiles:
+    """The zip (or its extracted folder) and the partition list, which have no direct URL
+    and no published md5; the cache, when there, is read in place of both."""
+    return DataFiles(
+        "celeba",
+        (DataFile(ARCHIVE, instead=(CACHE, FOLDER)), DataFile(PARTITION, instead=(CACHE,))),
+        manual=manual_step,
+    )
+
+
+def manual_step(folder: Path) -> str:
+    """Why CelebA is not downloaded, and how to put it into ``folder`` by hand."""
+    return (
+        f"it cannot be downloaded automatically (its official files are on Google Drive, "
+        f"{DRIVE}). To fix, download Img/{ARCHIVE} and Eval/{PARTITION} from there and put "
+        f"both directly in {folder} (the zip may also be extracted there as {FOLDER}/)"
+    )
+
+
 # ----------------------------------------------------------------------------- sources
 
 
 def _missing(folder: Path, what: str) -> DataUnavailableError:
     return DataUnavailableError(
-        f"CelebA is not in {folder} ({what}); it cannot be downloaded automatically (its "
-        f"official files are on Google Drive, {DRIVE}). To fix, download Img/{ARCHIVE} and "
-        f"Eval/{PARTITION} from there and put both directly in {folder} (the zip may also be "
-        f"extracted there as {FOLDER}/), or set {_DATA_DIR_ENV} (or pass data_dir) to a "
-        "folder whose celeba/ subfolder holds them."
+        f"CelebA is not in {folder} ({what}); {manual_step(folder)}, or set {_DATA_DIR_ENV} "
+        "(or pass data_dir) to a folder whose celeba/ subfolder holds them."
     )
 
 

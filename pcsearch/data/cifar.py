@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pcsearch.data.download import download
+from pcsearch.data.download import DataFile, DataFiles, download
 from pcsearch.errors import DataFormatError, DataUnavailableError, UnknownNameError
 
 CifarName = Literal["cifar10", "cifar100"]
@@ -137,9 +137,16 @@ def _load(name: str, root: str, normalise: bool = True) -> CifarArrays:
     return x_tr, y_tr, x_te, y_te, NUM_CLASSES[name]
 
 
+def data_files(name: str) -> DataFiles:
+    """The archive of "cifar10" or "cifar100" with its URLs and md5, read at call time (so a
+    patched ``MIRRORS`` or ``MD5`` is seen)."""
+    return DataFiles(name, (DataFile(ARCHIVES[name], MIRRORS[name], MD5[name]),))
+
+
 def _ensure_archive(name: str, folder: Path) -> Path:
     """Download the archive when missing; say exactly what to put where when we cannot."""
-    file = ARCHIVES[name]
+    (archive,) = data_files(name).files
+    file = archive.name
     path = folder / file
     if path.is_file():
         return path
@@ -149,7 +156,7 @@ def _ensure_archive(name: str, folder: Path) -> Path:
         "subfolder holds it."
     )
     try:
-        return download(MIRRORS[name], path, md5=MD5[name], hint=hint)
+        return download(archive.urls, path, md5=archive.md5, hint=hint)
     except OSError as err:  # e.g. the folder is not writable
         raise DataUnavailableError(f"cannot save {file} into {folder}: {err}. {hint}") from err
 

@@ -32,11 +32,12 @@ import numpy as np
 
 from pcsearch.catalogue.datasets import DATASETS as CATALOGUE_DATASETS
 from pcsearch.catalogue.registry import check_registry
+from pcsearch.data import celeba, cifar, tinyimagenet
 from pcsearch.data.celeba import clear_cache as clear_celeba_cache
 from pcsearch.data.celeba import load_celeba
 from pcsearch.data.cifar import CifarName, load_cifar
 from pcsearch.data.cifar import clear_cache as clear_cifar_cache
-from pcsearch.data.download import download
+from pcsearch.data.download import DataFile, DataFiles, download
 from pcsearch.data.idx import read_idx
 from pcsearch.data.iris import load_iris_split
 from pcsearch.data.tinyimagenet import clear_cache as clear_tinyimagenet_cache
@@ -180,20 +181,28 @@ def _make(name: str, x_tr, y_tr, x_te, y_te, num_classes: int) -> Dataset:
 # ---------------------------------------------------------------------------- IDX sets
 
 
+def idx_files(name: str) -> DataFiles:
+    """The four files of an IDX set ("mnist" or "fashionmnist"), each with its mirrors' URLs
+    and md5; read at call time, so a patched ``MIRRORS`` or ``MD5`` is seen."""
+    files = tuple(DataFile(f, tuple(m + f for m in MIRRORS[name]), MD5[name][f]) for f in IDX_FILES)
+    return DataFiles(name, files)
+
+
 def _ensure_files(name: str, folder: Path) -> None:
     """Download the files that are missing; say exactly what to put where when we cannot."""
-    missing = [f for f in IDX_FILES if not (folder / f).is_file()]
+    missing = [f for f in idx_files(name).files if not (folder / f.name).is_file()]
     hint = (
         f"To fix, copy the four standard gzip IDX files {', '.join(IDX_FILES)} into {folder} "
-        f"(missing now: {', '.join(missing)}), or set {DATA_DIR_ENV} (or pass data_dir) to a "
-        f"folder whose {name}/ subfolder holds them."
+        f"(missing now: {', '.join(f.name for f in missing)}), or set {DATA_DIR_ENV} (or pass "
+        f"data_dir) to a folder whose {name}/ subfolder holds them."
     )
     for file in missing:
-        urls = [m + file for m in MIRRORS[name]]
         try:
-            download(urls, folder / file, md5=MD5[name][file], hint=hint)
+            download(file.urls, folder / file.name, md5=file.md5, hint=hint)
         except OSError as err:  # e.g. the folder is not writable
-            raise DataUnavailableError(f"cannot save {file} into {folder}: {err}. {hint}") from err
+            raise DataUnavailableError(
+                f"cannot save {file.name} into {folder}: {err}. {hint}"
+            ) from err
 
 
 def _check(ok: bool, path: Path, problem: str) -> None:
@@ -352,3 +361,31 @@ check_registry(
 
 DATASETS: tuple[str, ...] = tuple(LOADERS)
 """The names ``load_dataset`` knows, in ``LOADERS``' order."""
+
+FILES: dict[str, Callable[[], DataFiles] | None] = {
+    "mnist": lambda: idx_files("mnist"),
+    "fashionmnist": lambda: idx_files("fashionmnist"),
+    "cifar10": lambda: cifar.data_files("cifar10"),
+    "cifar100": lambda: cifar.data_files("cifar100"),
+    "tinyimagenet": tinyimagenet.data_files,
+    "celeba": celeba.data_files,
+    "mnist-raw": lambda: idx_files("mnist"),
+    "fashionmnist-raw": lambda: idx_files("fashionmnist"),
+    "cifar10-raw": lambda: cifar.data_files("cifar10"),
+    "digits": None,
+    "two-moons": None,
+    "two-circles": None,
+    "iris": None,
+    "mnist-parity": lambda: idx_files("mnist"),
+}
+"""The files each loader of ``LOADERS`` reads, from the loader modules' own lists (built at
+call time, so patched mirrors are seen); None for the sets scikit-learn bundles or makes,
+which need no file. Read by ``pcsearch.data.fetch`` (``pcsearch data fetch`` / ``check``)."""
+
+check_registry(
+    "dataset file",
+    FILES,
+    CATALOGUE_DATASETS,
+    registry_at="pcsearch.data.datasets.FILES",
+    catalogue_at="pcsearch/catalogue/datasets.py",
+)

@@ -4,6 +4,11 @@ The file appears under its final name only once its checksum is right, so a cras
 dropped connection or a bad mirror never leaves a half-written file that a later run
 would trust. Two processes downloading the same file at once is also safe: each writes
 its own temporary file and the last rename wins with identical bytes.
+
+``DataFile`` and ``DataFiles`` describe what each loader reads and where it comes from;
+every loader module builds them from its own constants, and both the loader (downloading
+what is missing) and ``pcsearch.data.fetch`` (``pcsearch data fetch`` / ``check``) read
+them, so each file, URL and checksum is written down once.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import hashlib
 import http.client
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 from urllib.error import HTTPError, URLError
@@ -26,6 +32,35 @@ DEFAULT_TIMEOUT_S = 20.0
 _CHUNK = 1 << 16
 _USER_AGENT = "pcsearch-data/0.1 (+urllib)"
 _NETWORK_ERRORS = (URLError, OSError, http.client.HTTPException)
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file a loader reads from its data set's folder, and where to get it.
+
+    ``urls`` are tried in order; empty when it cannot be downloaded (CelebA's Google Drive).
+    ``md5`` is the published checksum, None when there is none. ``instead`` names entries of
+    the same folder that the loader reads in this file's place when present (an extracted
+    folder, a cache it wrote), so with one of them there the file is not needed.
+    """
+
+    name: str
+    urls: tuple[str, ...] = ()
+    md5: str | None = None
+    instead: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    """The files one data set reads, in ``<data_dir>/<folder>/``.
+
+    ``manual``: for files that cannot be downloaded, the step that gets them by hand, given
+    the folder they go in (a sentence starting "it cannot be downloaded ...").
+    """
+
+    folder: str
+    files: tuple[DataFile, ...]
+    manual: Callable[[Path], str] | None = None
 
 
 class _Unreachable(Exception):

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from pcsearch.data.cache import write_npz
-from pcsearch.data.download import download
+from pcsearch.data.download import DataFile, DataFiles, download
 from pcsearch.errors import DataFormatError, DataUnavailableError
 
 FOLDER = "tiny-imagenet-200"
@@ -75,6 +75,12 @@ def _load(root: str) -> TinyArrays:
         _write_cache(cache, raw)
     x_tr, y_tr, x_te, y_te = raw
     return _normalise(x_tr), _readonly(y_tr), _normalise(x_te), _readonly(y_te), NUM_CLASSES
+
+
+def data_files() -> DataFiles:
+    """The zip with its URLs and md5 (read at call time, so a patched ``MIRRORS`` or ``MD5``
+    is seen); the cache or the extracted folder, when there, is read in its place."""
+    return DataFiles("tinyimagenet", (DataFile(ARCHIVE, MIRRORS, MD5, instead=(CACHE, FOLDER)),))
 
 
 # ----------------------------------------------------------------------------- sources
@@ -143,7 +149,8 @@ def _source(folder: Path) -> _Folder | _Zip:
     """The extracted folder if there is one, else the zip (downloaded if need be)."""
     if (folder / FOLDER).is_dir():
         return _Folder(folder / FOLDER)
-    path = folder / ARCHIVE
+    (archive,) = data_files().files
+    path = folder / archive.name
     if not path.is_file():
         hint = (
             f"To fix, copy the standard {ARCHIVE} (as downloaded) into {folder}, or its "
@@ -152,7 +159,7 @@ def _source(folder: Path) -> _Folder | _Zip:
             "data_dir) to a folder whose tinyimagenet/ subfolder holds one of them."
         )
         try:
-            download(MIRRORS, path, md5=MD5, hint=hint)
+            download(archive.urls, path, md5=archive.md5, hint=hint)
         except OSError as err:  # e.g. the folder is not writable
             raise DataUnavailableError(
                 f"cannot save {ARCHIVE} into {folder}: {err}. {hint}"
