@@ -12,7 +12,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.api.helpers import TOKENS, ApiProcess, api_process, free_port, unique
+from tests.api.helpers import (
+    COMPLETE,
+    RUNNING,
+    TOKENS,
+    ApiProcess,
+    TrialSpec,
+    add_trials,
+    api_process,
+    free_port,
+    make_config,
+    unique,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -176,3 +187,113 @@ def test_unreachable_api_is_one_line_and_exit_1(pcsearch: Run) -> None:
                                                 "--trials", "1"]):  # fmt: skip
         line = one_line_error(pcsearch(*args, "--api", url), 1, args[0])
         assert f"cannot reach the API at {url}" in line
+
+
+# --- pcsearch delete -------------------------------------------------------------------------
+
+
+def _study_with(postgres_url: str, *specs: TrialSpec) -> str:
+    """A study of 3 trials made in the store, with trials as ``specs`` say."""
+    from store import studies
+    from store.storage import open_storage
+
+    name = unique("delete")
+    study = studies.create(open_storage(postgres_url), name, make_config(n_trials=3))
+    add_trials(study, list(specs))
+    return name
+
+
+def on_a_terminal(
+    pcsearch_exe: str, server: ApiProcess, tmp_path: Path, args: list[str], answer: str
+) -> tuple[int, str]:
+    """Run the client with a pseudo-terminal as stdin, answer its question with ``answer``;
+    its exit code and everything it wrote to the terminal."""
+    import pty
+    import select
+
+    controller, terminal = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PCSEARCH_API")}
+    environment |= {"PCSEARCH_API_URL": server.url, "PCSEARCH_API_TOKEN": TOKENS[1]}
+    process = subprocess.Popen(
+        [pcsearch_exe, *args], cwd=tmp_path, env=environment,
+        stdin=terminal, stdout=terminal, stderr=terminal,
+    )  # fmt: skip
+    os.close(terminal)
+    shown, answered = b"", False
+    try:
+        while True:
+            ready, _, _ = select.select([controller], [], [], 60)
+            assert ready, f"no output within 60 s: {shown!r}"
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the client exited and closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if not answered and b"[y/N]" in shown:
+                os.write(controller, answer.encode() + b"\n")
+                answered = True
+        return process.wait(timeout=60), shown.decode(errors="replace")
+    finally:
+        os.close(controller)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_delete_with_yes_and_force(pcsearch: Run, postgres_url: str) -> None:
+    idle = _study_with(postgres_url, TrialSpec(COMPLETE, 0.5))
+    done = pcsearch("delete", idle, "--yes")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"deleted study '{idle}' and its trials"
+    line = one_line_error(pcsearch("status", idle), 2, "status")
+    assert "404" in line
+
+    busy = _study_with(postgres_url, TrialSpec(RUNNING))
+    line = one_line_error(pcsearch("delete", busy, "--yes"), 2, "delete")
+    assert "409" in line and "1 running trial(s)" in line
+    assert pcsearch("status", busy).returncode == 0
+    done = pcsearch("delete", busy, "--yes", "--force")
+    assert done.returncode == 0, done.stderr
+    assert "workers drop its running trials" in done.stdout
+    assert "404" in one_line_error(pcsearch("status", busy), 2, "status")
+
+
+def test_delete_without_a_terminal_needs_yes(
+    pcsearch: Run, pcsearch_exe: str, server: ApiProcess, tmp_path: Path, postgres_url: str
+) -> None:
+    name = _study_with(postgres_url)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PCSEARCH_API")}
+    environment |= {"PCSEARCH_API_URL": server.url, "PCSEARCH_API_TOKEN": TOKENS[1]}
+    done = subprocess.run(
+        [pcsearch_exe, "delete", name], cwd=tmp_path, env=environment, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    line = one_line_error(done, 2, "delete")
+    assert f"not deleting study '{name}'" in line and "pass --yes" in line
+    assert pcsearch("status", name).returncode == 0  # still there
+    line = one_line_error(pcsearch("delete", "no-such-study", "--yes"), 2, "delete")
+    assert "404" in line and "'no-such-study' does not exist" in line
+
+
+def test_delete_asks_on_a_terminal(
+    pcsearch: Run, pcsearch_exe: str, server: ApiProcess, tmp_path: Path, postgres_url: str
+) -> None:
+    name = _study_with(postgres_url, TrialSpec(COMPLETE, 0.5))
+    code, shown = on_a_terminal(pcsearch_exe, server, tmp_path, ["delete", name], "n")
+    assert code == 0, shown
+    assert f"delete study '{name}' (queued, 1/3 trials done, 0 running)" in shown
+    assert f"study '{name}' not deleted" in shown
+    assert pcsearch("status", name).returncode == 0
+
+    code, shown = on_a_terminal(pcsearch_exe, server, tmp_path, ["delete", name], "y")
+    assert code == 0, shown
+    assert f"deleted study '{name}' and its trials" in shown
+    assert "404" in one_line_error(pcsearch("status", name), 2, "status")
+
+
+def test_delete_on_an_unreachable_api_is_exit_1(pcsearch: Run) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    line = one_line_error(pcsearch("delete", "x", "--yes", "--api", url), 1, "delete")
+    assert f"cannot reach the API at {url}" in line
