@@ -8,7 +8,7 @@
 #   steps), ARGS='--seed 1' (more train options for every pair), KEEP=DIR (for the logs)
 # The whole matrix compiles each (task, algorithm) once: minutes each on a small CPU.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 task_glob=${1:-*}
 algorithm_glob=${2:-*}
 logs=${KEEP:-$(mktemp -d -t smoke-tasks.XXXXXX)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.resources
 import io
 import json
 import re
@@ -13,7 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[2]
+COMPOSE = REPO / "docker-compose.yml"
+"""The head node: Postgres, the API, the dashboard, its worker."""
+COMPOSE_WORKER = REPO / "docker-compose.worker.yml"
+"""An extra GPU machine: its worker only."""
+COMPOSE_POSTGRES_PUBLIC = REPO / "deploy" / "compose.postgres-public.yml"
+"""Laid over COMPOSE: Postgres published, with TLS."""
+ENV_EXAMPLE = REPO / ".env.example"
 
 VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^{}$]*))?\}")
 """``${NAME}``, ``${NAME:-default}``, ``${NAME-default}``, ``${NAME:?error}``, ``${NAME?error}``,
@@ -72,6 +82,23 @@ def documented(path: Path) -> set[str]:
     return set(re.findall(r"^#?\s*([A-Za-z_][A-Za-z0-9_]*)=", path.read_text(), re.M))
 
 
+def configured_env(path: Path = ENV_EXAMPLE) -> dict[str, str]:
+    """An env file with every commented-out option (``#NAME=value``) turned on: the
+    values it suggests, as a machine that sets all of them would have."""
+    found = dict(re.findall(r"^#\s*([A-Za-z_][A-Za-z0-9_]*)=(\S*)$", path.read_text(), re.M))
+    return found | env_file(path)
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def compose_schema() -> dict:
+    """The Compose specification's JSON schema, as check-jsonschema ships it (offline)."""
+    vendor = importlib.resources.files("check_jsonschema.builtin_schemas.vendor")
+    return json.loads((vendor / "compose-spec.json").read_text())
+
+
 def parse_pcsearch(argv: list[str]) -> argparse.Namespace:
     """``argv`` (``pcsearch ...``) parsed by pcsearch's own parser, or an AssertionError
     carrying argparse's message."""
@@ -128,3 +155,93 @@ def run_command(args: str) -> str:
     while words and words[0].startswith("--"):
         words.pop(0)
     return " ".join(words)
+
+
+# --- several Compose files --------------------------------------------------------------------
+
+REPLACED = {"command", "entrypoint"}
+"""Service keys a later file replaces whole (Compose merges other sequences)."""
+
+
+def merge(base: Any, override: Any, path: tuple[str, ...] = ()) -> Any:
+    """``override`` laid over ``base`` as ``docker compose -f base -f override`` does (the
+    Compose specification's merge rules, for the keys these files use): mappings merge key
+    by key; ``command``, ``entrypoint`` and ``healthcheck.test`` are replaced; a service's
+    ``volumes`` merge by container path (the later file's mount wins); other sequences
+    (``ports``, ...) are appended, without repeats; ``environment`` lists count as mappings."""
+    if path[-1:] == ("environment",):
+        base, override = as_mapping(base), as_mapping(override)
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = merge(base[key], value, (*path, key)) if key in base else value
+        return merged
+    if isinstance(base, list) and isinstance(override, list):
+        if path[-1] in REPLACED or path[-2:] == ("healthcheck", "test"):
+            return override
+        if len(path) == 3 and path[0] == "services" and path[2] == "volumes":
+            targets = {mount_target(v) for v in override}
+            return [v for v in base if mount_target(v) not in targets] + override
+        return base + [v for v in override if v not in base]
+    return override
+
+
+def as_mapping(environment: Any) -> Any:
+    """An ``environment`` given as ``["NAME=value", ...]`` as a mapping."""
+    if isinstance(environment, list):
+        return dict(item.partition("=")[::2] for item in environment)
+    return environment
+
+
+def mount_target(volume: str | dict) -> str:
+    """The container path of a short (``SOURCE:TARGET[:MODE]``) or long volume entry."""
+    if isinstance(volume, dict):
+        return volume["target"]
+    parts = volume.split(":")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def mounts(service: dict) -> dict[str, str]:
+    """A service's volumes as ``{container path: source}``."""
+    return {mount_target(v): v.split(":")[0] for v in service.get("volumes", [])}
+
+
+# --- .dockerignore ----------------------------------------------------------------------------
+
+
+def dockerignore_patterns(path: Path) -> list[str]:
+    return [
+        line.strip()
+        for line in path.read_text().splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern (Go's filepath.Match plus ``**``), anchored at the context's
+    root; it also matches everything under a folder it matches."""
+    out, i = "", 0
+    pattern = pattern.strip("/")
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out + "(?:/.*)?")
+
+
+def dockerignored(relative: str, patterns: list[str]) -> bool:
+    """Whether Docker leaves ``relative`` (a path in the build context) out: the last
+    pattern that matches decides, ``!pattern`` puts a path back."""
+    ignored = False
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        if _pattern_regex(pattern.lstrip("!")).fullmatch(relative):
+            ignored = not negated
+    return ignored

@@ -1,10 +1,11 @@
 """docker-compose.yml, checked without a Docker engine: against the Compose specification's
-JSON schema, for the service set and wiring the README promises, for secrets, and for
-commands that pcsearch's own parser accepts."""
+JSON schema, for the service set and wiring the README promises (one worker container per
+machine, one build per image, nothing published but on localhost), for secrets, and for
+commands that pcsearch's own parser accepts. The worker-only file and the Postgres override
+are in test_compose_remote.py, the healthchecks in test_compose_health.py."""
 
 from __future__ import annotations
 
-import importlib.resources
 import json
 import os
 import re
@@ -14,36 +15,47 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import yaml
 from sqlalchemy.engine import make_url
 
 from tests.deploy.helpers import (
+    COMPOSE,
+    COMPOSE_POSTGRES_PUBLIC,
+    COMPOSE_WORKER,
+    ENV_EXAMPLE,
     REPO,
     MissingVariable,
     command_argv,
+    compose_schema,
+    configured_env,
     documented,
     env_file,
     interpolate,
+    load,
+    merge,
+    mounts,
     parse_pcsearch,
     variables,
 )
 
-COMPOSE = REPO / "docker-compose.yml"
-ENV_EXAMPLE = REPO / ".env.example"
+COMPOSE_FILES = (COMPOSE, COMPOSE_WORKER, COMPOSE_POSTGRES_PUBLIC)
 PCSEARCH_SERVICES = ("api", "worker", "worker-cpu", "dashboard")
 COMMANDS = {
     "api": "pcsearch api --host 0.0.0.0 --port 8000",
     "worker": "pcsearch worker",
-    "worker-cpu": "pcsearch worker",
+    "worker-cpu": "pcsearch worker --procs 2",
     "dashboard": "pcsearch dashboard --host 0.0.0.0 --port 8080 --behind-auth-proxy",
 }
 REQUIRED = ("POSTGRES_PASSWORD", "PCSEARCH_API_TOKENS")
 SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|API_KEY", re.I)
+IMAGE_DOCKERFILES = {
+    "pcsearch:cpu": "deploy/Dockerfile.cpu",
+    "pcsearch:cuda": "deploy/Dockerfile.cuda",
+}
 
 
 @pytest.fixture(scope="module")
 def raw() -> dict:
-    return yaml.safe_load(COMPOSE.read_text())
+    return load(COMPOSE)
 
 
 @pytest.fixture(scope="module")
@@ -61,15 +73,27 @@ def services(doc: dict) -> dict[str, dict]:
     return doc["services"]
 
 
-def compose_schema() -> dict:
-    vendor = importlib.resources.files("check_jsonschema.builtin_schemas.vendor")
-    return json.loads((vendor / "compose-spec.json").read_text())
+def every_document() -> dict[str, dict]:
+    """Each way the files are used, as Compose would read it with every option of
+    .env.example turned on: the head node alone, the head node with Postgres published,
+    an extra GPU machine."""
+    env = configured_env()
+    base = load(COMPOSE)
+    return {
+        "docker-compose.yml": interpolate(base, env),
+        "docker-compose.yml + compose.postgres-public.yml": interpolate(
+            merge(base, load(COMPOSE_POSTGRES_PUBLIC)), env
+        ),
+        "docker-compose.worker.yml": interpolate(load(COMPOSE_WORKER), env),
+    }
 
 
 def test_follows_the_compose_specification(raw: dict, compose: dict) -> None:
     validator = jsonschema.Draft202012Validator(compose_schema())
-    for doc in (raw, compose):
-        problems = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(doc)]
+    documents = {"raw": raw, "with .env.example": compose, **every_document()}
+    documents |= {path.name + " (raw)": load(path) for path in COMPOSE_FILES}
+    for name, doc in documents.items():
+        problems = [f"{name}: {e.json_path}: {e.message}" for e in validator.iter_errors(doc)]
         assert not problems, "\n".join(problems)
 
 
@@ -109,22 +133,90 @@ def test_commands_are_pcsearch_command_lines(compose: dict, name: str) -> None:
     assert "--storage" not in argv, "the database URL (and password) goes in the environment"
 
 
-def test_gpu_workers(compose: dict) -> None:
+def test_cpu_workers_are_processes_of_one_container(raw: dict) -> None:
+    """PCSEARCH_CPU_WORKERS sets --procs of the one worker-cpu container."""
+    env = {name: "x" for name in REQUIRED} | {"PCSEARCH_CPU_WORKERS": "6"}
+    argv = command_argv(services(interpolate(raw, env))["worker-cpu"]["command"])
+    assert parse_pcsearch(argv).procs == 6
+
+
+def gpu_services(doc: dict) -> list[str]:
+    return [
+        name
+        for name, service in services(doc).items()
+        for device in service.get("deploy", {})
+        .get("resources", {})
+        .get("reservations", {})
+        .get("devices", [])
+        if "gpu" in device.get("capabilities", [])
+    ]
+
+
+def test_one_gpu_worker_container_per_machine(compose: dict) -> None:
+    """Exactly one service reserves GPUs, all of them; its `pcsearch worker` starts one
+    process per GPU, so it must run once per machine: no replicas, and the machine lock."""
+    assert gpu_services(compose) == ["worker"]
     worker = services(compose)["worker"]
     devices = worker["deploy"]["resources"]["reservations"]["devices"]
     assert devices == [{"driver": "nvidia", "capabilities": ["gpu"], "count": "all"}]
-    assert worker["build"]["dockerfile"] == "deploy/Dockerfile.cuda"
-    cpu = services(compose)["worker-cpu"]
-    assert "deploy" not in cpu and cpu["build"]["dockerfile"] == "deploy/Dockerfile.cpu"
-    for name in ("api", "dashboard"):
-        assert services(compose)[name]["build"]["dockerfile"] == "deploy/Dockerfile.cpu"
+    assert worker["image"] == "pcsearch:cuda"
+    assert services(compose)["worker-cpu"]["image"] == "pcsearch:cpu"
+    assert "deploy" not in services(compose)["worker-cpu"]
+    for name in ("worker", "worker-cpu"):
+        service = services(compose)[name]
+        assert "replicas" not in service.get("deploy", {}) and "scale" not in service, name
+        assert "container_name" not in service, name
 
 
-def seconds(duration: str) -> float:
-    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s|us)", duration)
-    assert parts and "".join(n + u for n, u in parts) == duration, duration
-    scale = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}
-    return sum(float(n) * scale[u] for n, u in parts)
+@pytest.mark.parametrize("name", ["worker", "worker-cpu"])
+def test_the_worker_lock_is_on_the_volume_every_worker_of_a_machine_shares(
+    compose: dict, name: str
+) -> None:
+    service = services(compose)[name]
+    lock = Path(service["environment"]["PCSEARCH_WORKER_LOCK"])
+    assert lock.is_absolute() and lock.name, lock
+    folders = {str(folder) for folder in lock.parents}
+    on = [source for target, source in mounts(service).items() if target in folders]
+    assert on == ["jax-cache"], f"{lock} is not on the jax-cache volume"
+    # The other worker service of this file mounts the same volume at the same place.
+    for other in ("worker", "worker-cpu"):
+        assert mounts(services(compose)[other]).get(str(lock.parent)) == "jax-cache", other
+        assert services(compose)[other]["environment"]["PCSEARCH_WORKER_LOCK"] == str(lock)
+
+
+@pytest.mark.parametrize(
+    "path", [*COMPOSE_FILES, ENV_EXAMPLE, REPO / "README.md"], ids=lambda p: p.name
+)
+def test_no_advice_to_scale_workers(path: Path) -> None:
+    """`--scale worker=N` on one machine puts N processes on every GPU; nothing says it."""
+    found = [line for line in path.read_text().splitlines() if "--scale" in line]
+    assert not found, f"{path.name}: {found}"
+
+
+@pytest.mark.parametrize("path", [COMPOSE, COMPOSE_WORKER], ids=lambda p: p.name)
+def test_each_image_is_built_by_one_service(path: Path) -> None:
+    """One `build:` per image tag: the others name the image only and never pull it (it
+    exists only where it was built)."""
+    doc = interpolate(load(path), configured_env())
+    by_image: dict[str, list[str]] = {}
+    for name, service in services(doc).items():
+        by_image.setdefault(service["image"], []).append(name)
+    for image, names in by_image.items():
+        if not image.startswith("pcsearch:"):
+            assert all("build" not in services(doc)[n] for n in names), image
+            continue
+        builders = [n for n in names if "build" in services(doc)[n]]
+        assert len(builders) == 1, f"{image} is built by {builders or 'no service'}"
+        build = services(doc)[builders[0]]["build"]
+        assert build == {"context": ".", "dockerfile": IMAGE_DOCKERFILES[image]}, build
+        for name in names:
+            assert services(doc)[name]["pull_policy"] == "never", name
+
+
+def test_the_cpu_image_is_built_by_the_service_everything_waits_for(compose: dict) -> None:
+    """secrets-check runs before any other service, so `up` of any subset builds it."""
+    assert "build" in services(compose)["secrets-check"]
+    assert services(compose)["secrets-check"]["image"] == "pcsearch:cpu"
 
 
 @pytest.mark.parametrize("name", ["worker", "worker-cpu"])
@@ -135,9 +227,16 @@ def test_workers_stop_gracefully_and_share_caches(compose: dict, name: str) -> N
     assert seconds(worker["stop_grace_period"]) >= 20
     env = worker["environment"]
     assert (env["PCSEARCH_CACHE_DIR"], env["PCSEARCH_DATA_DIR"]) == ("/cache", "/data")
-    mounts = dict(reversed(v.split(":")[:2]) for v in worker["volumes"])
-    assert set(mounts) == {"/cache", "/data"}
-    assert all(volume in compose["volumes"] for volume in mounts.values()), "named volumes"
+    found = mounts(worker)
+    assert set(found) == {"/cache", "/data"}
+    assert all(volume in compose["volumes"] for volume in found.values()), "named volumes"
+
+
+def seconds(duration: str) -> float:
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s|us)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, duration
+    scale = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}
+    return sum(float(n) * scale[u] for n, u in parts)
 
 
 def test_ports_are_local_unless_asked(raw: dict) -> None:
@@ -148,6 +247,25 @@ def test_ports_are_local_unless_asked(raw: dict) -> None:
     assert all(p.startswith("127.0.0.1:") for ports in published.values() for p in ports)
     opened = interpolate(raw, {name: "x" for name in REQUIRED} | {"PCSEARCH_API_BIND": "0.0.0.0"})
     assert services(opened)["api"]["ports"] == ["0.0.0.0:8000:8000"]
+
+
+def test_postgres_is_not_published(raw: dict) -> None:
+    """Only the services of the file reach it, whatever .env says: publishing it is
+    deploy/compose.postgres-public.yml's job (test_compose_remote.py)."""
+    doc = interpolate(raw, configured_env())
+    postgres = services(doc)["postgres"]
+    assert "ports" not in postgres and "expose" not in postgres
+    assert postgres.get("network_mode") is None
+
+
+@pytest.mark.parametrize("document", list(every_document()))
+def test_logs_are_rotated_everywhere(document: str) -> None:
+    for name, service in services(every_document()[document]).items():
+        logging = service.get("logging")
+        assert logging and logging["driver"] == "json-file", (document, name)
+        options = logging["options"]
+        assert re.fullmatch(r"\d+[km]", options["max-size"]), (document, name)
+        assert 2 <= int(options["max-file"]) <= 10, (document, name)
 
 
 def test_database_url_is_composed_from_the_env_file(
@@ -164,6 +282,15 @@ def test_database_url_is_composed_from_the_env_file(
         services(compose)["api"]["environment"]["PCSEARCH_API_TOKENS"]
         == (example_env["PCSEARCH_API_TOKENS"])
     )
+
+
+def test_the_head_nodes_services_use_its_own_postgres(raw: dict) -> None:
+    """An .env made for an extra GPU machine (PCSEARCH_DB_HOST set) changes nothing here:
+    those settings are docker-compose.worker.yml's."""
+    doc = interpolate(raw, configured_env())
+    for name in PCSEARCH_SERVICES:
+        url = make_url(services(doc)[name]["environment"]["PCSEARCH_DATABASE_URL"])
+        assert (url.host, url.port) == ("postgres", 5432), name
 
 
 def test_secrets_are_checked_before_anything_starts(compose: dict) -> None:
@@ -241,14 +368,6 @@ def test_secrets_check_passes_strong_values(raw: dict, tmp_path: Path) -> None:
     assert done.stderr == "" and "strong enough" in done.stdout
 
 
-def test_extra_gpu_machines_reach_the_head_node(raw: dict) -> None:
-    env = {name: "x" for name in REQUIRED} | {"PCSEARCH_DB_HOST": "head.lan"}
-    url = make_url(
-        services(interpolate(raw, env))["worker"]["environment"]["PCSEARCH_DATABASE_URL"]
-    )
-    assert (url.host, url.port) == ("head.lan", 5432)
-
-
 @pytest.mark.parametrize("missing", REQUIRED)
 def test_required_secrets_fail_with_a_clear_message(raw: dict, missing: str) -> None:
     for match in variables(COMPOSE.read_text()):
@@ -259,8 +378,9 @@ def test_required_secrets_fail_with_a_clear_message(raw: dict, missing: str) -> 
         interpolate(raw, env)
 
 
-def test_no_literal_secrets(raw: dict) -> None:
-    for name, service in services(raw).items():
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_no_literal_secrets(path: Path) -> None:
+    for name, service in services(load(path)).items():
         for key, value in (service.get("environment") or {}).items():
             value = str(value)
             if SECRET_NAME.search(key):
@@ -272,11 +392,12 @@ def test_no_literal_secrets(raw: dict) -> None:
             assert value == "change-me", f"{name} in .env.example must be a placeholder"
 
 
-def test_every_variable_is_documented_in_env_example() -> None:
-    used = {m["name"] for m in variables(COMPOSE.read_text())}
-    assert used, "the compose file reads no variables?"
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_every_variable_is_documented_in_env_example(path: Path) -> None:
+    used = {m["name"] for m in variables(path.read_text())}
+    assert used, f"{path.name} reads no variables?"
     assert used <= documented(ENV_EXAMPLE), (
-        f"undocumented: {sorted(used - documented(ENV_EXAMPLE))}"
+        f"undocumented in .env.example: {sorted(used - documented(ENV_EXAMPLE))}"
     )
     assert set(REQUIRED) <= set(env_file(ENV_EXAMPLE)), "required ones are set, not commented"
 
