@@ -1,7 +1,9 @@
 """``pcsearch worker``: the service's worker (and the embedded search's).
 
 With several GPUs visible it supervises one worker process per GPU, restarting any that
-dies; otherwise it is that worker itself.
+dies or hangs; otherwise it is that worker itself, which ends itself when it hangs.
+``--health`` says whether the workers here make progress (a container's healthcheck), and
+``PCSEARCH_WORKER_LOCK`` keeps to one worker per machine.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ GIVE_UP_EXIT = 1
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.health:
+        return _health()
     from store.storage import open_storage, storage_url
     from workers.local import gpu_ids, supervise, worker_command, worker_env
     from workers.logs import configure_logging
 
     _check(args)
+    _hold_machine_lock()
     url = storage_url(args.storage)
     configure_logging(url, logging.WARNING if args.quiet else logging.INFO)
     procs = args.procs or max(1, len(gpu_ids()))
@@ -29,13 +34,40 @@ def run(args: argparse.Namespace) -> int:
         open_storage(url, worker=True)  # bad input fails here, once, not in every child
         child_args = _child_args(args)
         return supervise(
-            [(worker_command(*child_args), worker_env(i, False, url)) for i in range(procs)],
+            [
+                (worker_command(*child_args, "--child-index", str(i)), worker_env(i, False, url))
+                for i in range(procs)
+            ],
             restart_pause=args.restart_pause,
         )
     return _work(url, args)
 
 
+def _health() -> int:
+    """Exit 0 when a worker runs here and none is stale, else 1 with one line: quick (no
+    storage, no JAX), for a container's healthcheck."""
+    from store.settings import settings
+    from workers.liveness import health, state_dir
+
+    healthy, line = health(state_dir(), settings().worker_stale_seconds)
+    print(f"pcsearch worker: {line}", file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
+
+
+def _hold_machine_lock() -> None:
+    """``PCSEARCH_WORKER_LOCK``: one worker (this top process) per machine; the children
+    it starts are not given the variable."""
+    from store.settings import settings
+    from workers.machine_lock import hold
+
+    path = settings().worker_lock
+    if path is not None:
+        hold(path)
+
+
 def _check(args: argparse.Namespace) -> None:
+    from store.settings import settings
+
     if args.until_done and not args.study:
         raise PCSearchError("--until-done needs --study NAME (a service worker never ends)")
     for flag, value in (("--procs", args.procs), ("--batch", args.batch)):
@@ -43,6 +75,12 @@ def _check(args: argparse.Namespace) -> None:
             raise PCSearchError(f"{flag} {value} must be at least 1")
     if args.poll <= 0 or args.restart_pause < 0:
         raise PCSearchError("--poll must be positive and --restart-pause not negative")
+    stale = settings().worker_stale_seconds
+    if args.poll >= stale:  # an idle worker shows it is alive each time it looks for work
+        raise PCSearchError(
+            f"--poll {args.poll:g} must be below PCSEARCH_WORKER_STALE_SECONDS={stale:g}: "
+            f"a worker idle that long counts as hung"
+        )
     if args.study:
         check_study_name(args.study)
 
@@ -63,11 +101,32 @@ def _child_args(args: argparse.Namespace) -> list[str]:
 
 
 def _work(url: str, args: argparse.Namespace) -> int:
+    from workers import liveness
+
+    liveness.start(args.child_index)
+    try:
+        return _serve(url, args)
+    finally:
+        liveness.stop()
+
+
+def _serve(url: str, args: argparse.Namespace) -> int:
+    from store.settings import settings
+    from workers import liveness
+    from workers.hang_watchdog import install_hang_watchdog
     from workers.loop import GaveUp, StudyStopped, Worker
     from workers.signals import install_stop_watchdog
 
     worker = Worker(url, seed=args.seed, batch=args.batch, poll=args.poll)
-    install_stop_watchdog(worker.stop)
+    liveness.beat()  # connected: the wait for the database counts for nothing below
+
+    def stop(reason: str) -> None:
+        worker.stop(reason)
+        liveness.stop()  # the process ends next, without unwinding to _work's finally
+
+    install_stop_watchdog(stop)
+    if args.child_index is None:  # a child's parent watches it
+        install_hang_watchdog(stop, settings().worker_stale_seconds)
     worker.heartbeat.start()
     worker.announce(args.study)
     try:
@@ -118,6 +177,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=10.0,
         help="seconds before a crashed worker process is started again (with --procs > 1)",
     )
+    p.add_argument(
+        "--health",
+        action="store_true",
+        help="exit 0 when a worker runs here and made progress within "
+        "PCSEARCH_WORKER_STALE_SECONDS, else 1 with one line (a container's healthcheck)",
+    )
+    p.add_argument("--child-index", type=int, help=argparse.SUPPRESS)  # set by the parent
     p.add_argument(
         "--quiet",
         action="store_true",

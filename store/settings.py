@@ -9,9 +9,10 @@ impatient users shorten the heartbeat with e.g.
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from store.errors import StoreError
@@ -69,6 +70,13 @@ class Settings(BaseSettings):
     """Testing and benchmarks only: trials are told without training (workers.dry_run)."""
     dry_run_epoch_seconds: float = Field(0.0, ge=0)
     """How long each epoch of a dry run waits (with PCSEARCH_WORKER_DRY_RUN)."""
+    worker_state_dir: Path | None = None
+    """The folder of the workers' liveness files (default: workers.liveness.state_dir)."""
+    worker_stale_seconds: float = Field(1800.0, gt=0, le=7 * 24 * 3600)
+    """A worker whose main thread made no progress this long is hung. Generous: one epoch
+    of a big model on a slow GPU, with its compilation, can take many minutes."""
+    worker_lock: Path | None = None
+    """A file one ``pcsearch worker`` per machine holds locked; unset: no lock."""
 
     # The HTTP API.
     api_tokens: SecretStr = SecretStr("")
@@ -102,6 +110,11 @@ class Settings(BaseSettings):
     """The bearer token the client commands send (one of the server's PCSEARCH_API_TOKENS)."""
     debug: bool = False
     """An internal error of a command shows its traceback instead of one line."""
+
+    @field_validator("worker_state_dir", "worker_lock", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value  # not Path("."): a compose file's ${X:-}
 
     @model_validator(mode="after")
     def _grace_exceeds_interval(self) -> Settings:

@@ -2,7 +2,9 @@
 
 Children get the storage URL in their environment (``PCSEARCH_DATABASE_URL``), never on
 their command line, where every local user could read it in ``ps``. On Linux a child is
-sent SIGTERM when its parent dies, so no worker outlives the command that started it.
+sent SIGTERM when its parent dies, so no worker outlives the command that started it. Each
+child is told its index (``--child-index``): it names its liveness file, and a child
+leaves watching for hangs to its parent.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from store.settings import settings
+from workers import liveness
 
 log = logging.getLogger("pcsearch.worker")
 PR_SET_PDEATHSIG = 1
@@ -61,6 +66,7 @@ def default_jobs() -> int:
 def worker_env(index: int, one_core: bool, url: str | None = None) -> dict[str, str]:
     """Give each worker one GPU; or, for a worker meant to own one core, one CPU thread."""
     env = dict(os.environ)
+    env.pop("PCSEARCH_WORKER_LOCK", None)  # the parent's: a child would be refused it
     if url is not None:
         env["PCSEARCH_DATABASE_URL"] = url
     gpus = gpu_ids()
@@ -130,6 +136,7 @@ def start_workers(
     processes = []
     for index in range(jobs):
         args = ["--study", study, "--until-done", "--poll", str(LOCAL_POLL_SECONDS)]
+        args += ["--child-index", str(index)]
         if seed is not None:
             args += ["--seed", str(seed)]
         if batch:
@@ -161,7 +168,15 @@ def stop_all(processes: Sequence[subprocess.Popen], wait: float = STOP_WAIT_SECO
 
 def supervise(commands: Sequence[tuple[list[str], dict[str, str]]], restart_pause: float) -> int:
     """Run one child per command until asked to stop; a child that dies (an OOM kill, a
-    crash) is started again after ``restart_pause`` seconds. SIGTERM/SIGINT stop them all."""
+    crash) is started again after ``restart_pause`` seconds. SIGTERM/SIGINT stop them all.
+
+    Child ``i`` must be started with ``--child-index i``: its liveness file (see
+    :mod:`workers.liveness`) is watched, and a child that made no progress for
+    ``PCSEARCH_WORKER_STALE_SECONDS`` (hung in XLA or a storage call, its lease heartbeat
+    still beating) is stopped like any (SIGTERM, SIGKILL after ``STOP_WAIT_SECONDS``) and
+    started again like a crashed one; the trials it held are given back on the way out,
+    or reaped as a dead owner's.
+    """
     stopping: list[str] = []
 
     def stop(signum: int, _frame: object) -> None:
@@ -169,12 +184,29 @@ def supervise(commands: Sequence[tuple[list[str], dict[str, str]]], restart_paus
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    stale = settings().worker_stale_seconds
     children = [spawn(cmd, env, None, None) for cmd, env in commands]
+    spawned = [time.monotonic()] * len(children)
     restart_at: dict[int, float] = {}
     while not stopping:
         for i, child in enumerate(children):
             code = child.poll()
             if code is None:
+                idle = _idle(child, i, spawned[i])
+                if idle > stale:
+                    log.warning(
+                        "worker %d (pid %d) made no progress for %.0f s "
+                        "(PCSEARCH_WORKER_STALE_SECONDS=%g): it hangs; stopping it, "
+                        "restarting in %.0f s",
+                        i,
+                        child.pid,
+                        idle,
+                        stale,
+                        restart_pause,
+                    )
+                    stop_all([child])
+                    liveness.forget(child.pid, i)
+                    restart_at[i] = time.monotonic() + restart_pause
                 continue
             if code == USAGE_ERROR:  # bad input: restarting would only repeat it
                 stop_all(children)
@@ -183,10 +215,22 @@ def supervise(commands: Sequence[tuple[list[str], dict[str, str]]], restart_paus
                 log.warning(
                     "worker %d exited with %s; restarting in %.0f s", i, code, restart_pause
                 )
+                liveness.forget(child.pid, i)
                 restart_at[i] = time.monotonic() + restart_pause
-            elif time.monotonic() >= restart_at.pop(i):
+            elif time.monotonic() >= restart_at[i]:  # not pop() here: it is not yet time
+                del restart_at[i]
                 children[i] = spawn(*commands[i], None, None)
+                spawned[i] = time.monotonic()
         time.sleep(0.5)
     log.warning("stopping %d worker(s) on %s", len(children), stopping[0])
     stop_all(children)
+    for i, child in enumerate(children):
+        liveness.forget(child.pid, i)
     return 0
+
+
+def _idle(child: subprocess.Popen, index: int, spawned: float) -> float:
+    """Seconds since the child last made progress; since it started, while it has made no
+    liveness file yet (a hang before its first step counts too)."""
+    age = liveness.age(liveness.file_for(child.pid, index))
+    return time.monotonic() - spawned if age is None else age

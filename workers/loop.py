@@ -27,9 +27,10 @@ from store.resilience import deadline
 from store.samplers import make_pruner, sampler_identity, study_sampler
 from store.settings import settings
 from store.storage import open_storage, redact, slot_lock
+from workers import liveness
 from workers.claim import FINISHED, Claimed, claim, structure
 from workers.errors import WorkerError
-from workers.fault_injection import start_barrier
+from workers.fault_injection import hang_point, start_barrier
 from workers.trial_runner import run_batch, run_trial
 
 GIVE_BACK_SECONDS = 3.0
@@ -123,6 +124,7 @@ class Worker:
         study = self.study(name)
         ran = 0
         while not self.stopping.is_set():
+            liveness.beat()
             if name in self.gave_up:
                 if until_done:
                     raise GaveUp(f"gave up on study {name!r}: {self.gave_up[name]}")
@@ -165,6 +167,7 @@ class Worker:
                 log.info("trial %s#%d started: %s", name, c.trial.number, _short(c.params))
             started = time.monotonic()
             try:
+                hang_point("train")
                 if len(group) == 1:
                     states = [run_trial(study, trials[0], group[0].params, config, self._is_lost)]
                 else:
@@ -235,6 +238,7 @@ class Worker:
         created again under the same name is a new study, served at once.
         """
         while not self.stopping.is_set():
+            liveness.beat()
             worked = 0
             for summary in studies.pcsearch_studies(self.storage):
                 name, study_id = summary.study_name, summary._study_id

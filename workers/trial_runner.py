@@ -20,6 +20,7 @@ from optuna.trial import TrialState
 from store import attrs
 from store.config import StudyConfig
 from store.settings import settings
+from workers import liveness
 
 log = logging.getLogger("pcsearch.worker")
 IsLost = Callable[[optuna.Trial], bool]
@@ -62,6 +63,7 @@ class TrialRecorder:
         self.seconds: list[float] = []
 
     def __call__(self, record) -> bool:
+        liveness.beat()  # an epoch done: the main thread makes progress
         if self.is_lost(self.trial):
             return True
         self.values.append(record.value)

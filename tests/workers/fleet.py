@@ -107,6 +107,17 @@ class Fleet:
                 codes.append(-999)
         return codes
 
+    def health(self, **extra_env: str) -> subprocess.CompletedProcess:
+        """``pcsearch worker --health`` as a container's healthcheck runs it."""
+        return subprocess.run(
+            [self.exe, "worker", "--health"],
+            cwd=self.folder,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**self.env, **extra_env},
+        )
+
     def output(self) -> str:
         return "\n".join(f"--- {log.name}\n{log.read_text()[-3000:]}" for log in self.logs)
 
