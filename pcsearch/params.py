@@ -1,7 +1,9 @@
 """Hyperparameters: defaults, the paper's best values, and parsing of user input.
 
 Resolution order, later wins: global defaults, the task's defaults, the paper's best
-values for (task, algorithm), the caller's overrides.
+values for (task, algorithm), the caller's overrides; then, for an associative-memory task,
+the values of the cell of Table 3 they select (pcsearch/catalogue/memory_cells.json) in
+place of every value the caller did not set.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pcsearch.catalogue import (
     hyperparameter_info,
     task_info,
 )
+from pcsearch.catalogue.memory_cells import with_cell_values
 from pcsearch.catalogue.paper_best import FILE, PAPER_VALUES, WITHOUT_BEST
 from pcsearch.errors import InvalidValueError, RegistryError, UnknownNameError
 
@@ -37,6 +40,7 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "init_std": 0.1,
     "beta": 0.5,
     "beta_increment": 0.0,
+    "beta_limit": "plain-pc",
     "batch_size": 128,
     "epochs": 10,
     "hidden_width": 128,
@@ -196,6 +200,7 @@ def resolve(task: str, algorithm: str, overrides: Mapping[str, Any] | None = Non
                 f"{', '.join(users)}. Parameters of {algorithm}: {', '.join(names)}"
             )
         values[name] = coerce(info, value)
+    values = with_cell_values(task, values, overrides=set(overrides or {}))
     check_values(values)
     return values
 

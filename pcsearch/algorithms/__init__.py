@@ -31,12 +31,25 @@ def _pc(p: Mapping[str, Any], c: Clamping, loss: OutputLoss, **extra: Any) -> Pr
         init=p["init"],
         state_optimizer=p["state_optimizer"],
         clamping=c,
+        state_energy=_state_energy(p),
         **extra,
     )
 
 
+def _state_energy(p: Mapping[str, Any]) -> str:
+    """The task's ``state_energy`` (``TaskInfo.state_energy``): set only where it is not
+    ``sum``, so that every other run's parameters stay as they were."""
+    return p.get("state_energy", "sum")
+
+
 def _nudging(sign: int) -> Builder:
-    return lambda p, c, loss: _pc(p, c, loss, nudging=Nudging(sign=sign))
+    """``beta_limit`` where the hyperparameters name it, else the default (plain-pc)."""
+
+    def build(p: Mapping[str, Any], c: Clamping, loss: OutputLoss) -> PredictiveCoding:
+        limit = {"beta_limit": p["beta_limit"]} if "beta_limit" in p else {}
+        return _pc(p, c, loss, nudging=Nudging(sign=sign, **limit))
+
+    return build
 
 
 def _mcpc(p: Mapping[str, Any], clamping: Clamping, loss: OutputLoss) -> MonteCarloPC:
@@ -48,6 +61,7 @@ def _mcpc(p: Mapping[str, Any], clamping: Clamping, loss: OutputLoss) -> MonteCa
         clamping=clamping,
         bottom_precision=1.0,
         T_sample=int(p["T_sample"]),
+        state_energy=_state_energy(p),
     )
 
 

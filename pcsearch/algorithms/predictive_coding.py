@@ -29,24 +29,43 @@ from pcsearch.optim import state_optimizer
 States = tuple[jax.Array, ...]
 
 
+BetaLimit = Literal["plain-pc", "clip"]
+BETA_LIMITS: tuple[BetaLimit, ...] = ("plain-pc", "clip")
+
+
 class Nudging(eqx.Module):
     """The output is clamped to u - beta (u - y), u the forward prediction.
 
     Weight gradients are divided by beta, so a negative beta (negative nudging) still
     descends the loss. ``sign`` 0 means centered nudging: a random sign per epoch.
+
+    ``beta_limit`` says what happens once |beta| reaches 1. ``plain-pc``: beta is +1, plain
+    PC, whatever the sign (Appendix B; the paper's VGG scripts, and its later PC.py that the
+    README of its hps/ folder names as the runner of Table 1's configurations). ``clip``:
+    beta stays at sign * 1, so negative nudging goes on at -1 (the v0.6.1 MLP scripts, and
+    that PC.py for centered nudging's listed betas).
     """
 
     sign: Literal[-1, 0, 1] = eqx.field(static=True)
+    beta_limit: BetaLimit = eqx.field(static=True, default="plain-pc")
+
+    def __post_init__(self) -> None:
+        if self.beta_limit not in BETA_LIMITS:
+            raise ValueError(
+                f"beta_limit={self.beta_limit!r} is not allowed; choose one of: "
+                f"{', '.join(BETA_LIMITS)}"
+            )
 
     def beta(self, hp: TracedHyperparameters, epoch: jax.Array, epoch_key: jax.Array):
-        """sign * (beta + increment * epoch); once that reaches magnitude 1 it is +1, plain
-        PC, whatever the sign (Appendix B, and the paper's code)."""
+        """sign * (beta + increment * epoch), its magnitude at most 1; at 1 it is +1
+        (``plain-pc``) or sign * 1 (``clip``)."""
         magnitude = hp.beta + hp.beta_increment * epoch
         if self.sign == 0:
             sign = jnp.where(jax.random.bernoulli(epoch_key), 1.0, -1.0)
         else:
             sign = float(self.sign)
-        return jnp.where(magnitude >= 1.0, 1.0, sign * magnitude)
+        limit = 1.0 if self.beta_limit == "plain-pc" else sign
+        return jnp.where(magnitude >= 1.0, limit, sign * magnitude)
 
     def target(self, prediction: jax.Array, y: jax.Array, beta: jax.Array) -> jax.Array:
         return jax.lax.stop_gradient(prediction - beta * (prediction - y))
@@ -63,6 +82,18 @@ class PredictiveCoding(Algorithm):
     clamping: Clamping = eqx.field(static=True, default=DISCRIMINATIVE)
     bottom_precision: float = eqx.field(static=True, default=0.0)
     """Precision of a Gaussian prior on a free h_0 (0: none, as the paper's autoencoders)."""
+    state_energy: Literal["sum", "mean"] = eqx.field(static=True, default="sum")
+    """What the states descend: ``sum``, each example's own energy (the batch sum), or
+    ``mean``, the batch-mean energy, whose state gradients are 1/batch_size as large (the
+    paper's VGG-19 code: its state lrs are rates of that). Weights always descend the mean."""
+    inference_unroll: int | bool = eqx.field(static=True, default=1)
+    """The T-step scans' ``unroll`` (the same numbers): XLA on the CPU runs a convolution
+    in a loop body far slower than outside one (jax-ml/jax#12868), so the trainer unrolls
+    conv models there (``pcsearch.training.epoch_loop``)."""
+
+    def state_gradient_scale(self, batch_size: int) -> float:
+        """The factor on each example's own state gradient (static: the batch size is)."""
+        return 1.0 / batch_size if self.state_energy == "mean" else 1.0
 
     def weight_updates_per_batch(self) -> int:
         return self.T if self.incremental else 1
@@ -154,8 +185,9 @@ class PredictiveCoding(Algorithm):
     ) -> States:
         """Run inference on the states with the weights fixed.
 
-        Each example's state follows the gradient of its own energy (the batch sum).
-        ``key`` drives noisy state dynamics (MCPC); plain PC ignores it.
+        Each example's state follows the gradient of its own energy (the batch sum), or
+        1/batch_size of it with ``state_energy="mean"``. ``key`` drives noisy state dynamics
+        (MCPC); plain PC ignores it.
         """
         steps = self.T if steps is None else steps
         return self._inference(model, x, states, target, hp, steps, False, top_free, key)[0]
@@ -210,18 +242,20 @@ class PredictiveCoding(Algorithm):
         first = None if x is None else jax.vmap(lambda xi: model.predict(0, [xi]))(x)
         optimizer = self.state_transform(hp, key)
 
+        scale = self.state_gradient_scale(target.shape[0])
+
         def per_example(s: States) -> jax.Array:
             return self.energies(model, x, s, target, first, top_free, hp)
 
         def step(carry, _):
             s, opt_state = carry
-            grads = jax.grad(lambda t: jnp.sum(per_example(t)))(s)
+            grads = jax.grad(lambda t: scale * jnp.sum(per_example(t)))(s)
             updates, opt_state = optimizer.update(grads, opt_state, s)
             s = optax.apply_updates(s, updates)
             return (s, opt_state), (jnp.mean(per_example(s), axis=0) if record else None)
 
         (states, _), trace = jax.lax.scan(
-            step, (states, optimizer.init(states)), None, length=steps
+            step, (states, optimizer.init(states)), None, length=steps, unroll=self.inference_unroll
         )
         return states, trace
 
@@ -263,6 +297,7 @@ class PredictiveCoding(Algorithm):
         output scales the weight gradients by 1/beta here too."""
         state_opt = state_optimizer(self.state_optimizer, hp)
         batch_size = target.shape[0]
+        state_scale = self.state_gradient_scale(batch_size)
 
         def mean_energy(m: PCModel, s: States) -> tuple[jax.Array, jax.Array]:
             per_layer = jnp.mean(self.energies(m, bottom, s, target, hp=hp), axis=0)
@@ -273,14 +308,16 @@ class PredictiveCoding(Algorithm):
             (_, per_layer), (g_m, g_s) = eqx.filter_value_and_grad(
                 lambda ms: mean_energy(*ms), has_aux=True
             )((m, s))
-            g_s = jax.tree.map(lambda g: g * batch_size, g_s)
+            g_s = jax.tree.map(lambda g: g * (batch_size * state_scale), g_s)
             g_m = jax.tree.map(lambda g: g * scale, g_m)
             s_updates, s_state = state_opt.update(g_s, s_state, s)
             m, w_state = apply_weight_gradient(m, g_m, w_state, weight_optimizer)
             return (m, optax.apply_updates(s, s_updates), w_state, s_state), per_layer
 
         init = (model, states, opt_state, state_opt.init(states))
-        (model, _, opt_state, _), per_layer = jax.lax.scan(step, init, None, length=self.T)
+        (model, _, opt_state, _), per_layer = jax.lax.scan(
+            step, init, None, length=self.T, unroll=self.inference_unroll
+        )
         return model, opt_state, per_layer[-1]
 
 

@@ -20,6 +20,16 @@ class DatasetInfo:
     shape: tuple[int, ...]
     """One example's input shape: [D] for flattened and tabular sets, [C, H, W] for images."""
     classes: int
+    preprocessing: str = ""
+    """What the loader does to the raw values, in words (``pcsearch tasks show``)."""
+
+
+_IDX = "x/255, then (x - 0.5)/0.5 into [-1, 1] (Table 6), flattened to 784"
+_UNIT = "x/255 in [0, 1], not normalised (the paper's autoencoders)"
+_CIFAR10 = "x/255, then per channel (x - mean)/std with Table 6's values (pcsearch.data.cifar)"
+_CIFAR100 = _CIFAR10
+_TINY = "x/255, then per channel (x - mean)/std with Table 6's values (pcsearch.data.tinyimagenet)"
+_STANDARDISED = "standardised per feature by the training split's mean and std"
 
 
 _FLAT_28 = (784,)
@@ -27,20 +37,34 @@ _RGB_32 = (3, 32, 32)
 
 DATASETS: dict[str, DatasetInfo] = by_name(
     [
-        DatasetInfo("mnist", "MNIST", _FLAT_28, 10),
-        DatasetInfo("fashionmnist", "Fashion-MNIST", _FLAT_28, 10),
-        DatasetInfo("digits", "scikit-learn 8x8 digits", (64,), 10),
-        DatasetInfo("two-moons", "two moons", (2,), 2),
-        DatasetInfo("two-circles", "two circles", (2,), 2),
-        DatasetInfo("cifar10", "CIFAR-10", _RGB_32, 10),
-        DatasetInfo("cifar100", "CIFAR-100", _RGB_32, 100),
-        DatasetInfo("tinyimagenet", "Tiny ImageNet", (3, 64, 64), 200),
-        DatasetInfo("mnist-raw", "MNIST, pixels in [0, 1]", _FLAT_28, 10),
-        DatasetInfo("fashionmnist-raw", "Fashion-MNIST, pixels in [0, 1]", _FLAT_28, 10),
-        DatasetInfo("cifar10-raw", "CIFAR-10, pixels in [0, 1]", _RGB_32, 10),
-        DatasetInfo("celeba", "CelebA at 32x32, pixels in [0, 1]", _RGB_32, 1),
-        DatasetInfo("iris", "iris sepal and petal length", (2,), 3),
-        DatasetInfo("mnist-parity", "MNIST labelled even (0) or odd (1)", _FLAT_28, 2),
+        DatasetInfo("mnist", "MNIST", _FLAT_28, 10, _IDX),
+        DatasetInfo("fashionmnist", "Fashion-MNIST", _FLAT_28, 10, _IDX),
+        DatasetInfo(
+            "digits", "scikit-learn 8x8 digits", (64,), 10, "x/16, then (x - 0.5)/0.5 into [-1, 1]"
+        ),
+        DatasetInfo("two-moons", "two moons", (2,), 2, _STANDARDISED),
+        DatasetInfo("two-circles", "two circles", (2,), 2, _STANDARDISED),
+        DatasetInfo("cifar10", "CIFAR-10", _RGB_32, 10, _CIFAR10),
+        DatasetInfo("cifar100", "CIFAR-100", _RGB_32, 100, _CIFAR100),
+        DatasetInfo("tinyimagenet", "Tiny ImageNet", (3, 64, 64), 200, _TINY),
+        DatasetInfo("mnist-raw", "MNIST, pixels in [0, 1]", _FLAT_28, 10, _UNIT + ", flattened"),
+        DatasetInfo(
+            "fashionmnist-raw",
+            "Fashion-MNIST, pixels in [0, 1]",
+            _FLAT_28,
+            10,
+            _UNIT + ", flattened",
+        ),
+        DatasetInfo("cifar10-raw", "CIFAR-10, pixels in [0, 1]", _RGB_32, 10, _UNIT),
+        DatasetInfo(
+            "celeba",
+            "CelebA at 32x32, pixels in [0, 1]",
+            _RGB_32,
+            1,
+            "rows 10..210 kept (as the paper's code crops), Lanczos-resized to 32x32; " + _UNIT,
+        ),
+        DatasetInfo("iris", "iris sepal and petal length", (2,), 3, _STANDARDISED),
+        DatasetInfo("mnist-parity", "MNIST labelled even (0) or odd (1)", _FLAT_28, 2, _IDX),
     ],
     "dataset",
 )

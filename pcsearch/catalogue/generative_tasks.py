@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pcsearch.catalogue.memory_cells import MEMORY_CELLS
 from pcsearch.catalogue.paper_best import PAPER_VALUES
 from pcsearch.catalogue.task_types import TaskInfo
 
@@ -14,6 +15,21 @@ _AUTOENCODER = {
 """Tables 8 and 9, and the paper's code (examples/autoencoders/*/pc_*.py in liukidar/pcx):
 every state starts at zero, h_0 included; AdamW at a constant learning rate; hard_tanh is
 its configs' usual activation. The paper's best values per algorithm are in paper_best.json."""
+
+
+_AE_CODE = "liukidar/pcx v0.6.1, examples/s4_2_generative_mode/autoencoders/"
+_AUTOENCODER_SOURCE = (
+    f"Tables 8 and 9 (the paper) and its code's configs ({_AE_CODE}*/configs/*.yaml): batch "
+    "200, 30 epochs, T = 20, zero states, AdamW at a constant rate"
+)
+_AUTOENCODER_ENERGY = {
+    model: f"{_AE_CODE}{folder}: optim_h.step(..., scale_by_batch_size=True) scales the "
+    "batch-mean gradient back to each example's own"
+    for model, folder in (
+        ("ae-linear", "linear/pc_decoder.py"),
+        ("ae-deconv", "deconv/pc_deconv.py"),
+    )
+}
 
 
 def autoencoder_tasks() -> list[TaskInfo]:
@@ -28,7 +44,8 @@ def autoencoder_tasks() -> list[TaskInfo]:
         ("ae-celeba", "celeba", "ae-deconv", "CelebA at 32x32", deconv),
     ]
     layout = {
-        "ae-linear": "decoder 64-128-128-784 (Table 9); BP: a mirrored encoder in front",
+        "ae-linear": "decoder 64-128-128-784 (Table 9); BP: the code's linear "
+        "784-128-128-64-128-128-784, no activations",
         "ae-deconv": "deconv decoder from a 4x4x8 latent (Table 8); BP: a conv encoder in front",
     }
     return [
@@ -41,6 +58,8 @@ def autoencoder_tasks() -> list[TaskInfo]:
             direction="minimize",
             defaults=dict(defaults),
             mode="autoencoder",
+            defaults_source=_AUTOENCODER_SOURCE,
+            state_energy_source=_AUTOENCODER_ENERGY[model],
         )
         for name, dataset, model, title, defaults in grid
     ]
@@ -91,19 +110,24 @@ def sampling_tasks() -> list[TaskInfo]:
     ]
 
 
-_MEMORY = {
+_MEMORY_BASE = {
     "latent_dim": 512, "hidden_width": 512, "hidden_layers": 2, "activation": "tanh",
-    "memory_size": 50, "corruption": "mask", "batch_size": 50, "epochs": 500, "T": 50,
-    "T_recall": 50_000, "state_lr": 0.01, "state_momentum": 0.0, "state_optimizer": "sgd",
-    "init": "zeros", "weight_optimizer": "adamw", "weight_lr": 5e-4, "weight_decay": 1e-4,
-    "weight_schedule": "constant",
+    "memory_size": 50, "corruption": "mask", "batch_size": 50, "epochs": 500,
+    "state_momentum": 0.0, "state_optimizer": "sgd", "init": "zeros",
+    "weight_optimizer": "adamw", "weight_decay": 1e-4, "weight_schedule": "constant",
 }  # fmt: skip
-"""Appendix C.3 and the paper's code (examples/associative_memory in liukidar/pcx): a
-[512, d, d, pixels] decoder, tanh, 500 epochs of batch 50, every state starting at zero,
-states by SGD without momentum, AdamW (optax's default decay 1e-4) at a constant rate. Its
-hps.json's best values for a mask, d = 512 and n = 50: gamma 0.5, lr 5e-4, T 50, T_recall
-50000. That code steps the states on the batch-mean energy, so its gamma is 50 (the batch)
-times pcsearch's per-sample state_lr: 0.5 / 50 = 0.01."""
+"""Appendix C.3 and the paper's code (examples/s4_2_generative_mode/associative_memory in
+liukidar/pcx v0.6.1): a [512, d, d, pixels] decoder, tanh, 500 epochs of batch 50, every
+state starting at zero, states by SGD without momentum, AdamW (optax's default decay 1e-4)
+at a constant rate."""
+_DEFAULT_CELL = MEMORY_CELLS[("am-tinyimagenet", "mask", 512, 50)]
+_MEMORY = _MEMORY_BASE | _DEFAULT_CELL.values()
+"""The base values and the default cell's (mask, d = 512, n = 50: the code's h_lr 0.5,
+w_lr 5e-4, T_train 50, T_gen 50000). That code steps the states on the batch-mean energy of
+its batches of 50, so h_lr is 50 times pcsearch's per-example state_lr: 0.5 / 50 = 0.01.
+Another cell's values (memory_cells.json) replace these four where a run selects it with
+corruption, hidden_width and memory_size (``memory_cells.with_cell_values``). The code has
+no MNIST memory: am-mnist borrows the default cell's values."""
 
 
 def memory_tasks() -> list[TaskInfo]:
@@ -112,15 +136,17 @@ def memory_tasks() -> list[TaskInfo]:
     tasks = [
         ("am-mnist", "mnist-raw", "MNIST", "512-512-512-784"),
         ("am-tinyimagenet", "tinyimagenet", "Tiny ImageNet (64x64, flattened)",
-         "512-d-d-12288 with d = hidden_width (the paper: 512, 1024, 2048)"),
+         "512-d-d-12288 with d = hidden_width (the paper: 512, 1024, 2048); the paper's "
+         "code's values per (corruption, d, n) cell of Table 3"),
     ]  # fmt: skip
     return [
         TaskInfo(
             name,
             dataset,
             "mlp-generator",
-            f"associative memory of {title}, {layout}; MSE of the first memory_size training "
-            "images recalled from noisy or half-masked cues (corruption); pixels in [0, 1]",
+            f"associative memory of {title}, {layout}; MSE of memory_size training images "
+            "drawn at random by the data seed, recalled from noisy or half-masked cues "
+            "(corruption); pixels in [0, 1]",
             metric="mse",
             direction="minimize",
             defaults=dict(_MEMORY),

@@ -41,7 +41,7 @@ _LISTED: dict[str, HyperparameterInfo] = by_name(
         HyperparameterInfo(
             "state_lr",
             "float",
-            "state learning rate (per-sample gradient)",
+            "state learning rate (of each example's energy; see state_energy)",
             low=0.0,
             high=100.0,
             families=PC_FAMILIES,
@@ -62,6 +62,15 @@ _LISTED: dict[str, HyperparameterInfo] = by_name(
             "optimiser for the states (MCPC's is always Langevin: noisy momentum SGD)",
             choices=("sgd", "adam"),
             families=("pc", "ipc", "nudging"),
+        ),
+        HyperparameterInfo(
+            "state_energy",
+            "choice",
+            "what state_lr is a rate of: each example's own energy (sum) or the batch-mean "
+            "energy (mean: state gradients 1/batch_size as large); the task says which its "
+            "values assume",
+            choices=("sum", "mean"),
+            families=PC_FAMILIES,
         ),
         HyperparameterInfo(
             "weight_lr",
@@ -125,6 +134,14 @@ _LISTED: dict[str, HyperparameterInfo] = by_name(
             high=1.0,
             families=("nudging",),
             traced=True,
+        ),
+        HyperparameterInfo(
+            "beta_limit",
+            "choice",
+            "once |beta| reaches 1: plain-pc (+1 whatever the sign: Appendix B, the paper's "
+            "VGG scripts and PC.py) or clip (sign * 1: its v0.6.1 MLP scripts)",
+            choices=("plain-pc", "clip"),
+            families=("nudging",),
         ),
         HyperparameterInfo("batch_size", "int", "examples per batch", low=1, high=100_000),
         HyperparameterInfo("epochs", "int", "passes over the training set", low=1, high=10_000),

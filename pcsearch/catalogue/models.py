@@ -26,7 +26,7 @@ _MLP_SHAPE = ("hidden_width", "hidden_layers")
 MODELS: dict[str, ModelInfo] = by_name(
     [
         ModelInfo("mlp", "MLP of the paper's discriminative tasks", _MLP_SHAPE),
-        ModelInfo("vgg5", "VGG-5 of Table 5"),
+        ModelInfo("vgg5", "VGG-5 of Table 5, its fourth conv padded by 1 as in the paper's code"),
         ModelInfo("vgg7", "VGG-7 of Table 5"),
         ModelInfo("vgg9", "VGG-9 of Table 1 (VGG-7 grown to 8 convs)"),
         ModelInfo("vgg19", "VGG-19 of Appendix E, without skip connection"),
@@ -35,7 +35,7 @@ MODELS: dict[str, ModelInfo] = by_name(
         ModelInfo("alexnet", "AlexNet of Table 4's timings"),
         ModelInfo(
             "ae-linear",
-            "MLP decoder of Table 9; BP: a mirrored encoder in front",
+            "MLP decoder of Table 9; BP: a mirrored encoder in front, all linear (the code's)",
             (*_MLP_SHAPE, "latent_dim"),
         ),
         ModelInfo(

@@ -1,7 +1,8 @@
 """The paper's best hyperparameters, as data: ``paper_best.json`` beside this file.
 
 Each entry names the (task, algorithm), the values and their source (a key of the file's
-``sources``: the reference table or the config of the paper's code they came from).
+``sources``: the reference table or the config of the paper's code they came from), and
+where that source is a folder of the code's files, the ``file`` itself.
 ``without_best`` lists the paper's tasks that have no values, and why. ``pcsearch.params``
 applies them (the third layer of ``resolve``) and checks them against the catalogue.
 """
@@ -26,6 +27,9 @@ class PaperValues:
     source: str
     """Where the values come from, in words (the file's ``sources`` entry)."""
     note: str | None = None
+    file: str | None = None
+    """The file of the paper's code the values were read from, where the source is a
+    folder of such files (e.g. ``pcx-hps``)."""
 
 
 def _load() -> tuple[dict[tuple[str, str], PaperValues], dict[str, str]]:
@@ -42,7 +46,11 @@ def _load() -> tuple[dict[tuple[str, str], PaperValues], dict[str, str]]:
                 f"or choose one of: {', '.join(sources)}"
             )
         entries[key] = PaperValues(
-            *key, dict(entry["values"]), sources[entry["source"]], entry.get("note")
+            *key,
+            dict(entry["values"]),
+            sources[entry["source"]],
+            entry.get("note"),
+            entry.get("file"),
         )
     without = {e["task"]: e["why"] for e in data["without_best"]}
     return entries, without

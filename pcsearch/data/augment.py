@@ -5,15 +5,70 @@ epoch's augmentation runs inside the jitted training step, is the same for the s
 and never copies images back to the host. Sizes (`padding`, `size`) fix output shapes and
 must therefore be static under jax.jit; the flip probability may be traced.
 
-Images are [B, C, H, W], channels first, as `pcsearch.data.cifar` returns them.
+Images are [B, C, H, W], channels first, as `pcsearch.data.cifar` returns them: already
+normalised. The paper's code pads and rotates the raw image with black (0) before
+normalising, so the pixels that come from no input pixel hold `black_level`, raw black as
+the data set's normalisation maps it, not 0 (the mean colour).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from pcsearch.catalogue import DATASET_SHAPES, Augmentation
+from pcsearch.data import cifar, tinyimagenet
 
 Array = jax.Array
+Fill = float | Sequence[float]
+"""A value for pixels that come from no input pixel: one for all channels, or one each."""
+
+_NORMALISATION: dict[str, tuple[Sequence[float], Sequence[float]]] = {
+    "cifar10": (cifar.MEAN["cifar10"], cifar.STD["cifar10"]),
+    "cifar100": (cifar.MEAN["cifar100"], cifar.STD["cifar100"]),
+    "tinyimagenet": (tinyimagenet.MEAN, tinyimagenet.STD),
+}
+"""Per-channel (mean, std) the loaders normalise x/255 with (Table 6)."""
+
+
+def black_level(dataset: str) -> tuple[float, ...]:
+    """Raw black (x = 0) as ``dataset``'s loader stores it, per channel: (0 - mean) / std in
+    the loader's float32 arithmetic; 0 for sets kept as x/255 ("-raw", celeba)."""
+    if dataset in _NORMALISATION:
+        mean, std = (np.asarray(v, np.float32) for v in _NORMALISATION[dataset])
+        return tuple(float(v) for v in (np.float32(0.0) - mean) / std)
+    if dataset.endswith("-raw") or dataset == "celeba":
+        return (0.0,) * DATASET_SHAPES[dataset][0][0]
+    raise ValueError(
+        f"no black level for data set {dataset!r}: its normalisation is not known to "
+        f"pcsearch.data.augment; add its (mean, std) to _NORMALISATION, or use fill='mean'"
+    )
+
+
+def fill_of(augmentation: Augmentation) -> Fill:
+    """The value ``augmentation`` fills with: its data set's black, or 0 (the mean)."""
+    if augmentation.fill == "mean" or not augmentation.fills:
+        return 0.0
+    if augmentation.dataset is None:
+        raise ValueError(
+            f"{augmentation!r} fills with black but names no data set; bind the task's with "
+            "augmentation.for_dataset(task.dataset)"
+        )
+    return black_level(augmentation.dataset)
+
+
+def _fill_array(fill: Fill, channels: int, dtype) -> Array:
+    """``fill`` as [C, 1, 1], checked against the images' channels."""
+    values = jnp.asarray(fill, dtype)
+    if values.ndim == 0:
+        values = jnp.full((channels,), values, dtype)
+    if values.shape != (channels,):
+        raise ValueError(f"fill has {values.shape[0]} values for images of {channels} channels")
+    return values[:, None, None]
 
 
 def _check_batch(images: Array) -> tuple[int, int, int, int]:
@@ -41,16 +96,19 @@ def _random_offsets(key: Array, batch: int, max_top: int, max_left: int) -> Arra
     return jnp.stack([top, left], axis=1)
 
 
-def random_crop(key: Array, images: Array, padding: int) -> Array:
-    """Zero-pad by `padding` on every side, then crop back to H x W at a random offset per
-    image (the paper's "random crop with padding"). Shape and dtype are preserved."""
-    b, _, h, w = _check_batch(images)
+def random_crop(key: Array, images: Array, padding: int, fill: Fill = 0.0) -> Array:
+    """Pad by `padding` on every side with `fill` (per channel or one value), then crop
+    back to H x W at a random offset per image (the paper's "random crop with padding").
+    Shape and dtype are preserved."""
+    b, c, h, w = _check_batch(images)
     if padding < 0:
         raise ValueError(f"padding must be >= 0, found {padding}")
     if padding == 0:
         return images
-    pad = ((0, 0), (0, 0), (padding, padding), (padding, padding))
-    padded = jnp.pad(images, pad)
+    canvas = jnp.broadcast_to(
+        _fill_array(fill, c, images.dtype), (b, c, h + 2 * padding, w + 2 * padding)
+    )
+    padded = canvas.at[:, :, padding : padding + h, padding : padding + w].set(images)
     offsets = _random_offsets(key, b, 2 * padding, 2 * padding)
     return _crop_at(padded, offsets, h, w)
 
@@ -68,18 +126,80 @@ def augment(key: Array, images: Array, padding: int = 4, flip: float | Array = 0
     return random_flip(flip_key, random_crop(crop_key, images, padding), flip)
 
 
+def rotate(images: Array, degrees: Array, fill: Fill = 0.0) -> Array:
+    """Rotate each image counter-clockwise by its own angle in degrees ([B]) about its
+    centre, keeping its size: nearest neighbour, `fill` where the rotated image does not
+    reach (torchvision's rotate with its defaults)."""
+    _, c, h, w = _check_batch(images)
+    fill_values = _fill_array(fill, c, images.dtype)
+    rows, cols = jnp.meshgrid(jnp.arange(h), jnp.arange(w), indexing="ij")
+    y, x = rows - (h - 1) / 2, cols - (w - 1) / 2
+
+    def one(image: Array, angle: Array) -> Array:
+        theta = jnp.deg2rad(angle)
+        cos, sin = jnp.cos(theta), jnp.sin(theta)
+        src_x = jnp.round(cos * x - sin * y + (w - 1) / 2).astype(jnp.int32)
+        src_y = jnp.round(sin * x + cos * y + (h - 1) / 2).astype(jnp.int32)
+        inside = (src_x >= 0) & (src_x < w) & (src_y >= 0) & (src_y < h)
+        pulled = image[:, jnp.clip(src_y, 0, h - 1), jnp.clip(src_x, 0, w - 1)]
+        return jnp.where(inside[None], pulled, fill_values)
+
+    return jax.vmap(one)(images, jnp.asarray(degrees, jnp.float32))
+
+
+def random_rotation(key: Array, images: Array, max_degrees: float, fill: Fill = 0.0) -> Array:
+    """Rotate each image by an angle drawn uniformly from [-max_degrees, max_degrees]
+    (torchvision's RandomRotation(max_degrees))."""
+    b, _, _, _ = _check_batch(images)
+    if not 0.0 <= max_degrees < 180.0 or math.isnan(max_degrees):
+        raise ValueError(f"max_degrees must be in [0, 180), found {max_degrees}")
+    angles = jax.random.uniform(key, (b,), minval=-max_degrees, maxval=max_degrees)
+    return rotate(images, angles, fill)
+
+
+ROTATION_STREAM = 1
+"""Folded into a batch's key for its rotation angles, so that adding a rotation leaves the
+crops and flips of the same key as they were."""
+
+
 def augment_batch(
-    key: Array, images: Array, *, padding: int = 0, crop: int | None = None, flip: bool = False
+    key: Array,
+    images: Array,
+    *,
+    padding: int = 0,
+    crop: int | None = None,
+    flip: bool = False,
+    rotation: float = 0.0,
+    fill: Fill = 0.0,
 ) -> Array:
     """A training batch as a task augments it (``pcsearch.catalogue.Augmentation``): a
-    padded random crop (`padding`) or an unpadded random `crop` x `crop` window, then a flip
-    with probability 1/2 when `flip`. With padding and flip it is exactly ``augment``."""
+    padded random crop (`padding`, padded with `fill`) or an unpadded random `crop` x `crop`
+    window, then a flip with probability 1/2 when `flip`, then a random rotation of up to
+    `rotation` degrees (corners: `fill`). With padding and flip it is exactly ``augment``."""
     crop_key, flip_key = jax.random.split(key)
     if padding:
-        images = random_crop(crop_key, images, padding)
+        images = random_crop(crop_key, images, padding, fill)
     if crop is not None:
         images = random_crop_to(crop_key, images, crop)
-    return random_flip(flip_key, images, 0.5) if flip else images
+    if flip:
+        images = random_flip(flip_key, images, 0.5)
+    if rotation:
+        images = random_rotation(jax.random.fold_in(key, ROTATION_STREAM), images, rotation, fill)
+    return images
+
+
+def augment_with(key: Array, images: Array, augmentation: Augmentation) -> Array:
+    """``augment_batch`` as ``augmentation`` says, filling with its data set's black (bind
+    the task's data set first: ``Augmentation.for_dataset``)."""
+    return augment_batch(
+        key,
+        images,
+        padding=augmentation.padding,
+        crop=augmentation.crop,
+        flip=augmentation.flip,
+        rotation=augmentation.rotation,
+        fill=fill_of(augmentation),
+    )
 
 
 def _size_pair(size: int | tuple[int, int], h: int, w: int) -> tuple[int, int]:

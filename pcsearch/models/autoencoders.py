@@ -7,7 +7,11 @@ the same as PC's. Which one a run gets follows from the clamping: data at the bo
 
 - ``ae-linear`` (Table 9): an MLP decoder latent_dim -> width -> width -> pixels
   (hidden_layers = 2, width 128, latent 64 in the paper's code), hidden activations, linear
-  output; BP's encoder mirrors it (pixels -> width -> width -> latent_dim, activated).
+  output. BP's network mirrors it with an encoder in front (pixels -> width -> width ->
+  latent_dim -> width -> width -> pixels) and has no activation at all: the paper's code
+  (liukidar/pcx v0.6.1, examples/s4_2_generative_mode/autoencoders/linear/bp_decoder.py)
+  chains its linear layers without calling its ``act_fn``, so ``activation`` does not reach
+  it.
 - ``ae-deconv`` (Table 8): see ``pcsearch.models.deconv``.
 """
 
@@ -39,16 +43,22 @@ def build_linear_autoencoder(
     key: jax.Array,
     clamping: Clamping | None = None,
 ) -> MLP:
-    """``ae-linear``: a decoder (h_0 free), or an encoder-decoder when ``clamping`` puts data
-    at the bottom. ``num_classes`` is not read: the data is the target."""
-    act = activation(params["activation"])
+    """``ae-linear``: a decoder (h_0 free), or the linear encoder-decoder when ``clamping``
+    puts data at the bottom (BP). ``num_classes`` is not read: the data is the target."""
     pixels = 1
     for n in input_shape:
         pixels *= int(n)
     hidden = [int(params["hidden_width"])] * int(params["hidden_layers"])
     decoder = [int(params["latent_dim"]), *hidden, pixels]
-    sizes = [pixels, *hidden, *decoder] if has_encoder(clamping) else decoder
-    return MLP(sizes, act, key=key)
+    if has_encoder(clamping):
+        return MLP([pixels, *hidden, *decoder], identity, key=key)
+    return MLP(decoder, activation(params["activation"]), key=key)
+
+
+def identity(x: jax.Array) -> jax.Array:
+    """No activation: the BP linear autoencoder's (a named function, so that two builds
+    of the model compare equal and share a compiled program)."""
+    return x
 
 
 def build_deconv_autoencoder(

@@ -15,8 +15,15 @@ import jax
 
 from pcsearch.models.base import forward_states
 
-VGG5 = {"channels": (128, 256, 512, 512), "paddings": (1, 1, 1, 0), "pools": (True,) * 4}
-"""Table 5: channels, kernel 3, stride 1, paddings; a 2x2 pool after every block."""
+VGG5 = {"channels": (128, 256, 512, 512), "paddings": (1, 1, 1, 1), "pools": (True,) * 4}
+"""VGG-5 as the paper's code ran it (liukidar/pcx v0.6.1,
+examples/s4_1_discriminative_mode/VGG5/{cifar10,cifar100,tinyimagenet}/*.py): Table 5's
+channels, kernel 3, stride 1, a 2x2 pool after every block, and every conv padded by 1 (Table
+5 prints 0 for the fourth). 32x32 inputs end at 512x2x2 (a head of 2048 inputs), Tiny
+ImageNet's 56x56 crops at 512x3x3 (4608), as that code's heads read."""
+VGG5_TABLE5 = VGG5 | {"paddings": (1, 1, 1, 0)}
+"""The text's layout (Table 5: the fourth conv unpadded; 32x32 inputs end at 512x1x1). Not a
+task's model: kept so that ``VGG(..., **VGG5_TABLE5)`` builds it for comparison."""
 VGG7 = {
     "channels": (128, 128, 256, 256, 512, 512),
     "paddings": (1, 1, 1, 0, 1, 0),

@@ -1,8 +1,15 @@
-"""One jitted program per epoch: shuffle, then every batch under ``lax.scan``.
+"""How an epoch is driven: one jitted program per epoch, or one per batch step.
+
+``scan`` shuffles and then runs every batch under ``lax.scan`` (one program per epoch);
+``unrolled`` is the same scan fully unrolled; ``steps`` runs one jitted program per batch
+from Python over the device-resident data, with the order and keys computed on the device
+exactly as the scan computes them, so every loop gives the same numbers. Which loop a run
+uses is ``pcsearch.training.epoch_loop``'s choice (measured per backend and model family).
 
 The data sits on the device as arguments (not constants), the trial-varying
-hyperparameters are traced, and the epoch index is an array, so every epoch of every
-trial with the same structure runs the same compiled program.
+hyperparameters are traced, and the epoch index (and, in ``steps``, the batch index) is
+an array, so every epoch of every trial with the same structure runs the same compiled
+program.
 """
 
 from __future__ import annotations
@@ -16,10 +23,11 @@ import optax
 
 from pcsearch.algorithms import Algorithm, StepInput
 from pcsearch.catalogue import Augmentation
-from pcsearch.data.augment import augment_batch
+from pcsearch.data.augment import augment_with
 from pcsearch.hyperparams import TracedHyperparameters
 from pcsearch.models.base import PCModel
 from pcsearch.optim import WeightOptimizer
+from pcsearch.training.epoch_loop import EPOCH_LOOPS, EpochLoop
 from pcsearch.training.evaluation import Evaluation
 
 
@@ -38,6 +46,45 @@ EVAL_KEY = 2**31 - 2
 """Folded into a run's key (then the epoch) for the test-set evaluation's randomness."""
 
 
+def epoch_order(data_key: jax.Array, examples: int, batch_size: int) -> jax.Array:
+    """The epoch's batches of example indices, [batches, batch_size]; the last incomplete
+    batch is dropped (shuffling changes which examples that is)."""
+    num_batches = examples // batch_size
+    order = jax.random.permutation(data_key, examples)[: num_batches * batch_size]
+    return order.reshape(num_batches, batch_size)
+
+
+def epoch_keys(
+    trial_key: jax.Array, epoch: jax.Array, num_batches: int
+) -> tuple[jax.Array, jax.Array]:
+    """One key per batch, [batches, 2], and the epoch's own key (nudging signs)."""
+    batch_key, epoch_key = jax.random.split(jax.random.fold_in(trial_key, epoch))
+    return jax.random.split(batch_key, num_batches), epoch_key
+
+
+def batch_step(
+    algorithm: Algorithm,
+    weight_optimizer: WeightOptimizer,
+    augmentation: Augmentation,
+    model: PCModel,
+    opt_state: optax.OptState,
+    hp: TracedHyperparameters,
+    index: jax.Array,
+    key: jax.Array,
+    epoch: jax.Array,
+    epoch_key: jax.Array,
+    x: jax.Array,
+    y: jax.Array,
+) -> tuple[PCModel, optax.OptState, jax.Array]:
+    """One training step on the examples ``index``: the body of every epoch loop."""
+    xb = x[index]
+    if augmentation.active:
+        key, k_aug = jax.random.split(key)
+        xb = augment_with(k_aug, xb, augmentation)
+    batch = StepInput(xb, y[index], key, epoch, epoch_key)
+    return algorithm.train_step(model, opt_state, weight_optimizer.build(hp), hp, batch)
+
+
 def epoch_step(
     algorithm: Algorithm,
     weight_optimizer: WeightOptimizer,
@@ -48,43 +95,42 @@ def epoch_step(
     epoch: jax.Array,
     x: jax.Array,
     y: jax.Array,
+    unroll: int | bool = 1,
 ) -> tuple[Trial, jax.Array]:
-    """Train one epoch; returns the trial with its new model and optimiser state, and the
-    mean layer energies.
+    """Train one epoch under ``lax.scan``; returns the trial with its new model and
+    optimiser state, and the mean layer energies.
 
     ``data_key`` orders the data and the trial's key drives everything else (state noise,
     nudging signs). Batched trials share the data order, so their input-layer products
-    become one wide matrix product instead of K small ones. The last incomplete batch is
-    dropped; shuffling changes which examples that is. An active ``augmentation``
-    (static: one program per kind) crops and flips every batch on the device.
+    become one wide matrix product instead of K small ones. An active ``augmentation``
+    (static: one program per kind) crops and flips every batch on the device. ``unroll``
+    is the scan's (``True``: the whole epoch unrolled).
     """
-    model, opt_state, hp = trial.model, trial.opt_state, trial.hp
-    key = jax.random.fold_in(trial.key, epoch)
-    num_batches = x.shape[0] // batch_size
-    batch_key, epoch_key = jax.random.split(key)
-    order = jax.random.permutation(data_key, x.shape[0])[: num_batches * batch_size]
-    order = order.reshape(num_batches, batch_size)
-    optimizer = weight_optimizer.build(hp)
+    order = epoch_order(data_key, x.shape[0], batch_size)
+    keys, epoch_key = epoch_keys(trial.key, epoch, order.shape[0])
 
     def body(carry, inputs):
         m, s = carry
         index, k = inputs
-        xb = x[index]
-        if augmentation.active:
-            k, k_aug = jax.random.split(k)
-            xb = augment_batch(
-                k_aug,
-                xb,
-                padding=augmentation.padding,
-                crop=augmentation.crop,
-                flip=augmentation.flip,
-            )
-        batch = StepInput(xb, y[index], k, epoch, epoch_key)
-        m, s, energies = algorithm.train_step(m, s, optimizer, hp, batch)
+        m, s, energies = batch_step(
+            algorithm,
+            weight_optimizer,
+            augmentation,
+            m,
+            s,
+            trial.hp,
+            index,
+            k,
+            epoch,
+            epoch_key,
+            x,
+            y,
+        )
         return (m, s), energies
 
-    keys = jax.random.split(batch_key, num_batches)
-    (model, opt_state), energies = jax.lax.scan(body, (model, opt_state), (order, keys))
+    (model, opt_state), energies = jax.lax.scan(
+        body, (trial.model, trial.opt_state), (order, keys), unroll=unroll
+    )
     return trial._replace(model=model, opt_state=opt_state), jnp.mean(energies, axis=0)
 
 
@@ -114,9 +160,9 @@ def _stacked(value):
 
 
 @eqx.filter_jit
-def _train_one(algorithm, weight_optimizer, batch_size, augmentation, trials: Trial, *shared):
+def _train_one(algorithm, weight_optimizer, batch_size, augmentation, unroll, trials, *shared):
     trial, energies = epoch_step(
-        algorithm, weight_optimizer, batch_size, augmentation, _only(trials), *shared
+        algorithm, weight_optimizer, batch_size, augmentation, _only(trials), *shared, unroll
     )
     return _stacked(trial), energies[None]
 
@@ -126,23 +172,134 @@ def _evaluate_one(evaluation, algorithm, trials: Trial, *shared):
     return _stacked(evaluate(evaluation, algorithm, _only(trials), *shared))
 
 
+def _epoch_step_many(algorithm, weight_optimizer, batch_size, augmentation, unroll, trial, *shared):
+    return epoch_step(algorithm, weight_optimizer, batch_size, augmentation, trial, *shared, unroll)
+
+
 # K trials at once: the trial carries a leading axis; the structure, the data order, the
 # epoch index and the data are shared.
 _train_many = eqx.filter_jit(
-    eqx.filter_vmap(epoch_step, in_axes=(None, None, None, None, 0, None, None, None, None))
+    eqx.filter_vmap(_epoch_step_many, in_axes=(None,) * 5 + (0,) + (None,) * 4)
 )
 _evaluate_many = eqx.filter_jit(
     eqx.filter_vmap(evaluate, in_axes=(None, None, 0, None, None, None))
 )
 
 
+# ---------------------------------------------------------------- the ``steps`` loop
+
+
+@eqx.filter_jit
+def _step_plan(batch_size: int, trials: Trial, data_key, epoch, x):
+    """The epoch's order, each trial's batch keys [K, batches, 2] and epoch keys [K, 2]:
+    the very values ``epoch_step`` computes, so ``steps`` gives the scan's numbers."""
+    order = epoch_order(data_key, x.shape[0], batch_size)
+    keys, epoch_key = jax.vmap(epoch_keys, in_axes=(0, None, None))(
+        trials.key, epoch, order.shape[0]
+    )
+    return order, keys, epoch_key
+
+
+def _one_step(fixed: tuple, trials: Trial):
+    """One batch step of one trial (``trials`` has a leading axis of 1)."""
+    algorithm, weight_optimizer, augmentation, order, keys, epoch_key, i, epoch, x, y = fixed
+    trial = _only(trials)
+    model, opt_state, energies = batch_step(
+        algorithm,
+        weight_optimizer,
+        augmentation,
+        trial.model,
+        trial.opt_state,
+        trial.hp,
+        order[i],
+        keys[0, i],
+        epoch,
+        epoch_key[0],
+        x,
+        y,
+    )
+    return _stacked(trial._replace(model=model, opt_state=opt_state)), energies[None]
+
+
+def _many_steps(fixed: tuple, trials: Trial):
+    """One batch step of K trials: vmapped over the trials, their keys and epoch keys."""
+    algorithm, weight_optimizer, augmentation, order, keys, epoch_key, i, epoch, x, y = fixed
+
+    def member(trial: Trial, k: jax.Array, ek: jax.Array):
+        model, opt_state, energies = batch_step(
+            algorithm,
+            weight_optimizer,
+            augmentation,
+            trial.model,
+            trial.opt_state,
+            trial.hp,
+            order[i],
+            k[i],
+            epoch,
+            ek,
+            x,
+            y,
+        )
+        return trial._replace(model=model, opt_state=opt_state), energies
+
+    return jax.vmap(member)(trials, keys, epoch_key)
+
+
+# The trials' buffers (model, optimiser state) are donated: each step updates them in place.
+_step_one = eqx.filter_jit(_one_step, donate="all-except-first")
+_step_many = eqx.filter_jit(_many_steps, donate="all-except-first")
+
+
+@jax.jit
+def _mean_energies(energies: list[jax.Array]) -> jax.Array:
+    return jnp.mean(jnp.stack(energies), axis=0)
+
+
+def _train_steps(
+    algorithm, weight_optimizer, batch_size, augmentation, trials, data_key, epoch, x, y
+):
+    order, keys, epoch_key = _step_plan(batch_size, trials, data_key, epoch, x)
+    step = _step_one if trials.key.shape[0] == 1 else _step_many
+    energies = []
+    for i in range(order.shape[0]):
+        fixed = (
+            algorithm,
+            weight_optimizer,
+            augmentation,
+            order,
+            keys,
+            epoch_key,
+            jnp.int32(i),
+            epoch,
+            x,
+            y,
+        )
+        trials, e = step(fixed, trials)
+        energies.append(e)
+    return trials, _mean_energies(energies)
+
+
 def train_epochs(
-    algorithm, weight_optimizer, batch_size, augmentation, trials: Trial, *shared
+    algorithm,
+    weight_optimizer,
+    batch_size,
+    augmentation,
+    trials: Trial,
+    *shared,
+    loop: EpochLoop = "scan",
 ) -> tuple[Trial, jax.Array]:
-    """``epoch_step`` for K stacked trials. K = 1 compiles the step without the member
-    axis (the same numbers; on a CPU a one-member vmap is up to a quarter slower)."""
+    """One epoch of K stacked trials, driven by ``loop``; the same numbers from every loop.
+
+    K = 1 compiles without the member axis (the same numbers; on a CPU a one-member vmap
+    is up to a quarter slower). ``steps`` donates ``trials``: use the returned ones.
+    """
+    if loop not in EPOCH_LOOPS:
+        raise ValueError(f"loop={loop!r} is not an epoch loop; choose one of {EPOCH_LOOPS}")
+    if loop == "steps":
+        return _train_steps(algorithm, weight_optimizer, batch_size, augmentation, trials, *shared)
+    unroll = loop == "unrolled"
     run = _train_one if trials.key.shape[0] == 1 else _train_many
-    return run(algorithm, weight_optimizer, batch_size, augmentation, trials, *shared)
+    return run(algorithm, weight_optimizer, batch_size, augmentation, unroll, trials, *shared)
 
 
 def evaluate_trials(evaluation, algorithm, trials: Trial, *shared) -> dict[str, jax.Array]:

@@ -1,12 +1,18 @@
 """Associative memory (Section 4.2, Appendix C.3): memorise n images, recall them from cues.
 
-A generative PCN (h_0 free, the image clamped at the top) trains on the first
-``memory_size`` training images and is tested on those same images, which is what an
-associative memory measures. Each image is corrupted into a cue (Gaussian noise of std 0.2
-on every pixel, or its bottom half removed), the cue goes into the top layer, and inference
-moves every free unit (the latent, the hidden layers and the cue's corrupted pixels) for
-``T_recall`` steps; the data layer, clipped to [0, 1], is scored by its MSE against the
-original. A mask's intact top half stays clamped throughout.
+A generative PCN (h_0 free, the image clamped at the top) trains on ``memory_size``
+training images drawn at random and is tested on those same images, which is what an
+associative memory measures. The paper's code draws them with an unseeded permutation of the
+training set; here the run's data seed draws them, so a run is repeatable, members of a
+batched run share their images, and runs with different seeds memorise different images
+(as the paper's 5 seeds did). The first n images would not do: Tiny ImageNet's training set
+is sorted by class, so for n <= 500 they are all of one class.
+
+Each image is corrupted into a cue (Gaussian noise of std 0.2 on every pixel, or its bottom
+half removed), the cue goes into the top layer, and inference moves every free unit (the
+latent, the hidden layers and the cue's corrupted pixels) for ``T_recall`` steps; the data
+layer, clipped to [0, 1], is scored by its MSE against the original. A mask's intact top
+half stays clamped throughout.
 
 As in the paper's code (examples/associative_memory/associative_memory.py in liukidar/pcx)
 pixels are x/255 in [0, 1] and the network is MLP([latent, d, d, pixels]), tanh hidden
@@ -80,9 +86,22 @@ def bottom_half(shape: tuple[int, int, int]) -> np.ndarray:
     return np.broadcast_to(rows[None, :, None], (channels, height, width)).reshape(-1)
 
 
-def memory_data(data: DeviceData, task: TaskInfo, params: Mapping[str, Any]) -> DeviceData:
-    """The first ``memory_size`` training images, flattened and in [0, 1]: the training set
-    and, unchanged, the set recalled at test time."""
+SUBSET_STREAM = 2**31 - 2
+"""Folded into the data seed's key for the memorised subset: no epoch's order uses it."""
+
+
+def memory_indices(available: int, n: int, data_seed: int) -> jax.Array:
+    """``n`` distinct indices in [0, available), uniformly at random for ``data_seed``."""
+    key = jax.random.fold_in(jax.random.PRNGKey(data_seed), SUBSET_STREAM)
+    return jax.random.permutation(key, available)[:n]
+
+
+def memory_data(
+    data: DeviceData, task: TaskInfo, params: Mapping[str, Any], data_seed: int = 0
+) -> DeviceData:
+    """``memory_size`` training images drawn at random by ``data_seed``
+    (``memory_indices``), flattened and in [0, 1]: the training set and, unchanged, the set
+    recalled at test time."""
     n = int(params["memory_size"])
     available = data.x_train.shape[0]
     if n > available:
@@ -91,13 +110,15 @@ def memory_data(data: DeviceData, task: TaskInfo, params: Mapping[str, Any]) -> 
             f"{task.name} (max_batches x batch_size when max_batches is given); choose a "
             f"memory_size of at most {available}, or a larger max_batches"
         )
-    images = unit_pixels(task.dataset, data.x_train[:n]).reshape(n, -1)
+    chosen = memory_indices(available, n, data_seed)
+    images = unit_pixels(task.dataset, data.x_train[chosen]).reshape(n, -1)
+    labels = data.y_train[chosen]
     return replace(
         data,
         x_train=images,
-        y_train=data.y_train[:n],
+        y_train=labels,
         x_test=images,
-        labels_test=jnp.argmax(data.y_train[:n], axis=-1).astype(jnp.int32),
+        labels_test=jnp.argmax(labels, axis=-1).astype(jnp.int32),
     )
 
 

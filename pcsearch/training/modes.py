@@ -27,9 +27,9 @@ class ModeSetup:
     bp: Clamping
     evaluation: Callable[[TaskInfo, int, Mapping[str, Any]], Evaluation]
     """(task, number of classes, resolved hyperparameters) -> the evaluation."""
-    prepare: Callable[[DeviceData, TaskInfo, Mapping[str, Any]], DeviceData] | None = None
-    """(the task's data, task, hyperparameters) -> the data the mode trains and is tested
-    on; None: the data as loaded."""
+    prepare: Callable[[DeviceData, TaskInfo, Mapping[str, Any], int], DeviceData] | None = None
+    """(the task's data, task, hyperparameters, the run's data seed) -> the data the mode
+    trains and is tested on; None: the data as loaded."""
     evaluate_every_epoch: bool = True
     """False: evaluate only after the last epoch (an evaluation that costs more than
     training, like associative-memory recall)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,13 @@ from pcsearch.training.epoch import (
     init_opt_state,
     trace_trials,
     train_epochs,
+)
+from pcsearch.training.epoch_loop import (
+    EpochLoop,
+    EpochLoopChoice,
+    check_epoch_loop,
+    choose_epoch_loop,
+    unroll_inference,
 )
 from pcsearch.training.evaluation import Evaluation
 from pcsearch.training.modes import mode_of
@@ -82,9 +89,13 @@ def make_plan(
     data_dir: str | Path | None,
     synthetic: bool = False,
     max_batches: int | None = None,
+    data_seed: int = 0,
 ) -> Plan:
+    """Everything a run needs before its first step. ``data_seed`` also draws the images a
+    memory task memorises (the runs of a study share them)."""
     enable_compilation_cache()
     info = task_info(task)
+    info = replace(info, augmentation=info.augmentation.for_dataset(info.dataset))
     params = resolve(task, algorithm, overrides)
     mode = mode_of(info)
     algo = make_algorithm(algorithm, params, mode.clamping(algorithm))
@@ -97,7 +108,7 @@ def make_plan(
         test_crop=info.augmentation.crop,
     )
     if mode.prepare is not None:
-        data = mode.prepare(data, info, params)
+        data = mode.prepare(data, info, params, data_seed)
     batches = data.x_train.shape[0] // params["batch_size"]
     if batches == 0:
         raise PCSearchError(
@@ -169,6 +180,7 @@ def train(
     synthetic: bool = False,
     max_batches: int | None = None,
     on_finish: FinishCallback | None = None,
+    epoch_loop: EpochLoopChoice = "auto",
 ) -> RunResult:
     """Train one configuration; ``params`` are overrides of the task's defaults.
 
@@ -178,6 +190,8 @@ def train(
     ``synthetic`` trains on random data of the task's shapes; ``max_batches`` cuts every
     epoch (and the test set) to that many batches: for timing and smoke runs.
     ``on_finish(plan, model, hp)`` sees the trained model (e.g. to score OOD data).
+    ``epoch_loop`` drives the epochs (``auto``: the measured choice for this backend and
+    model, see ``pcsearch.training.epoch_loop``); every loop gives the same numbers.
 
     This is ``train_batched`` with one member: one training loop, one compiled program.
     """
@@ -193,6 +207,7 @@ def train(
         synthetic=synthetic,
         max_batches=max_batches,
         on_finish=on_finish,
+        epoch_loop=epoch_loop,
     )
     return result
 
@@ -219,6 +234,16 @@ def structural_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k not in TRACED_NAMES}
 
 
+def epoch_loop_for(plan: Plan, choice: EpochLoopChoice) -> tuple[Plan, EpochLoop]:
+    """The loop that drives ``plan``'s epochs on this process's default backend, and the
+    plan with its inference steps unrolled where the table says so (the same numbers)."""
+    backend, model = jax.default_backend(), plan.task.model
+    loop = choose_epoch_loop(choice, backend, model)
+    if unroll_inference(backend, model, loop) and isinstance(plan.algorithm, PredictiveCoding):
+        plan = replace(plan, algorithm=replace(plan.algorithm, inference_unroll=True))
+    return plan, loop
+
+
 def train_batched(
     task: str,
     algorithm: str,
@@ -232,6 +257,7 @@ def train_batched(
     synthetic: bool = False,
     max_batches: int | None = None,
     on_finish: FinishCallback | None = None,
+    epoch_loop: EpochLoopChoice = "auto",
 ) -> list[RunResult]:
     """Train K configurations together; they must differ only in traced hyperparameters.
 
@@ -239,13 +265,17 @@ def train_batched(
     returning truthy stops that member alone. A member's results equal its own ``train``
     run with the same ``seed`` and ``data_seed``, up to float tolerance.
     ``on_finish(plan, model, hp)`` is called once per member with its trained model.
+    ``epoch_loop`` as in ``train``.
     """
     if not members:
         raise PCSearchError("train_batched needs at least one member configuration")
+    check_epoch_loop(epoch_loop)
     seeds = list(seeds) if seeds is not None else list(range(len(members)))
     if len(seeds) != len(members):
         raise PCSearchError(f"got {len(seeds)} seeds for {len(members)} members; give one each")
-    plans = [make_plan(task, algorithm, m, data_dir, synthetic, max_batches) for m in members]
+    plans = [
+        make_plan(task, algorithm, m, data_dir, synthetic, max_batches, data_seed) for m in members
+    ]
     shared = structural_params(plans[0].params)
     for i, p in enumerate(plans[1:], start=1):
         differing = sorted(k for k, v in structural_params(p.params).items() if shared[k] != v)
@@ -255,6 +285,7 @@ def train_batched(
                 f"batched members may differ only in {', '.join(TRACED_NAMES)}"
             )
     plan = plans[0]
+    plan, loop = epoch_loop_for(plan, epoch_loop)
     starts = [Trial(*p.new_model_and_state(s)) for p, s in zip(plans, seeds, strict=True)]
     trials = jax.tree.map(lambda *xs: jnp.stack(xs), *starts)
     results = [_new_result(plan, s, data_seed, p.params) for p, s in zip(plans, seeds, strict=True)]
@@ -273,6 +304,7 @@ def train_batched(
             jnp.int32(epoch),
             d.x_train,
             d.y_train,
+            loop=loop,
         )
         energies = np.asarray(energies)
         seconds = time.perf_counter() - start

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from pcsearch.catalogue import CIFAR_AUGMENTATION, TASKS
+from pcsearch.data import cifar, tinyimagenet
 from pcsearch.data.augment import (
     augment,
     augment_batch,
+    augment_with,
+    black_level,
     center_crop,
+    fill_of,
     random_crop,
     random_crop_to,
     random_flip,
+    random_rotation,
+    rotate,
 )
 
 B, C, H, W = 16, 3, 8, 10
@@ -183,3 +192,106 @@ def test_augment_batch_crops_to_56_deterministically_under_jit() -> None:
         top, left = divmod(int(window[0, 0, 0]) % (64 * 64), 64)
         assert top <= 8 and left <= 8
         np.testing.assert_array_equal(window, x[:, top : top + 56, left : left + 56])
+
+
+# ------------------------------------------- fill: raw black, as the paper's code pads
+
+
+@pytest.mark.parametrize("dataset", ["cifar10", "cifar100", "tinyimagenet"])
+def test_black_level_is_what_the_loader_makes_of_a_black_pixel(dataset: str) -> None:
+    """The paper's code pads the raw image with 0 and then normalises: the pad holds what
+    the loader's own normalisation makes of a black pixel, per channel."""
+    black = np.zeros((1, 3, 2, 2), np.uint8)
+    if dataset == "tinyimagenet":
+        loaded = tinyimagenet._normalise(black)
+    else:
+        loaded = cifar._normalise(black, dataset)
+    assert black_level(dataset) == tuple(float(v) for v in loaded[0, :, 0, 0])
+    assert all(v < -1.5 for v in black_level(dataset))  # not 0, the mean colour
+    assert black_level("cifar10-raw") == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="_NORMALISATION"):
+        black_level("mnist")
+
+
+def test_the_crops_pad_holds_normalised_black_per_channel() -> None:
+    """CIFAR's task augmentation, bound to its data set: every pixel that is not the
+    image's own value is its channel's black."""
+    images = jnp.full((64, 3, 8, 8), 0.5, jnp.float32)
+    augmentation = CIFAR_AUGMENTATION.for_dataset("cifar10")
+    out = np.asarray(augment_with(_key(20), images, augmentation))
+    assert out.shape == images.shape
+    black = np.asarray(black_level("cifar10"), np.float32)
+    padded = out != 0.5
+    assert padded.any() and (~padded).any()
+    channel_black = np.broadcast_to(black[None, :, None, None], out.shape)
+    np.testing.assert_array_equal(out[padded], channel_black[padded])
+    assert fill_of(replace(augmentation, fill="mean")) == 0.0  # the old pad, by name
+    with pytest.raises(ValueError, match="for_dataset"):
+        fill_of(CIFAR_AUGMENTATION)  # black of no data set
+
+
+def test_a_fill_per_channel_must_match_the_channels(images: jax.Array) -> None:
+    with pytest.raises(ValueError, match="2 values for images of 3 channels"):
+        random_crop(_key(0), images, 2, fill=(1.0, 2.0))
+
+
+# ------------------------------------------------------ VGG-19's RandomRotation(5)
+
+
+def _dot(size: int, row: int, col: int) -> jax.Array:
+    image = jnp.zeros((1, 1, size, size), jnp.float32)
+    return image.at[0, 0, row, col].set(1.0)
+
+
+def _where(image: jax.Array) -> list[tuple[int, int]]:
+    rows, cols = np.nonzero(np.asarray(image[0, 0]))
+    return list(zip(rows.tolist(), cols.tolist(), strict=True))
+
+
+def test_rotate_turns_a_pattern_counter_clockwise_about_the_centre() -> None:
+    """A dot 20 pixels right of a 41x41 image's centre: 5 degrees counter-clockwise lifts
+    it 20 sin(5°) = 1.7 rows (nearest: 2), -5 lowers it; 90 degrees puts it on top."""
+    dot = _dot(41, 20, 40)
+    assert _where(rotate(dot, jnp.array([5.0]))) == [(18, 40)]
+    assert _where(rotate(dot, jnp.array([-5.0]))) == [(22, 40)]
+    assert _where(rotate(dot, jnp.array([90.0]))) == [(0, 20)]
+    np.testing.assert_array_equal(rotate(dot, jnp.array([0.0])), dot)
+
+
+def test_random_rotation_keeps_shapes_and_fills_the_corners_with_black() -> None:
+    images = jnp.ones((32, 3, 16, 16), jnp.float32)
+    fill = (-1.0, -2.0, -3.0)
+    out = np.asarray(random_rotation(_key(21), images, 5.0, fill))
+    assert out.shape == images.shape and out.dtype == images.dtype
+    filled = out != 1.0
+    assert filled.any() and filled.mean() < 0.1  # the corners only
+    for c, value in enumerate(fill):
+        assert set(np.unique(out[:, c])) <= {1.0, value}
+    np.testing.assert_array_equal(out, random_rotation(_key(21), images, 5.0, fill))
+    assert not np.array_equal(out, random_rotation(_key(22), images, 5.0, fill))
+    np.testing.assert_array_equal(random_rotation(_key(21), images, 0.0), images)
+
+
+def test_a_rotation_leaves_the_crops_and_flips_of_a_key_alone(images: jax.Array) -> None:
+    """The angles come from a stream of their own: with rotation 0 the batch is the one
+    pcsearch made before rotations existed, and under jit the same as outside it."""
+    kwargs = {"padding": 2, "flip": True}
+    np.testing.assert_array_equal(
+        augment_batch(_key(23), images, **kwargs, rotation=0.0),
+        augment_batch(_key(23), images, **kwargs),
+    )
+    jitted = jax.jit(augment_batch, static_argnames=("padding", "crop", "flip", "rotation"))
+    rotated = jitted(_key(23), images, flip=True, rotation=5.0)
+    assert rotated.shape == images.shape
+    np.testing.assert_array_equal(rotated, augment_batch(_key(23), images, flip=True, rotation=5.0))
+
+
+def test_only_the_vgg19_tasks_rotate() -> None:
+    """Appendix E's scripts rotate by up to 5 degrees; no other task of the paper does."""
+    rotating = {name for name, task in TASKS.items() if task.augmentation.rotation}
+    assert rotating == {"vgg19-cifar10", "vgg19skip-cifar10"}
+    for name in rotating:
+        augmentation = TASKS[name].augmentation
+        assert augmentation.rotation == 5.0 and augmentation.flip
+        assert augmentation.padding == 0 and augmentation.crop is None
+    assert all(t.augmentation.fill == "black" for t in TASKS.values())

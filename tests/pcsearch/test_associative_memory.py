@@ -11,6 +11,13 @@ import pytest
 
 from pcsearch.algorithms import GENERATIVE, PredictiveCoding
 from pcsearch.catalogue import TASKS
+from pcsearch.catalogue.memory_cells import (
+    CELL_TASKS,
+    MEMORY_CELLS,
+    TABLE_3_SIZES,
+    cell_of,
+    with_cell_values,
+)
 from pcsearch.data import tinyimagenet
 from pcsearch.energy import squared_error
 from pcsearch.errors import PCSearchError, UnknownNameError, UnsupportedError
@@ -18,11 +25,14 @@ from pcsearch.hyperparams import TracedHyperparameters
 from pcsearch.models import MLP
 from pcsearch.params import resolve
 from pcsearch.training import device_data, train, train_batched
+from pcsearch.training.device_data import DeviceData
 from pcsearch.training.memory import (
     Recall,
     bottom_half,
     corrupt,
     image_shape,
+    memory_data,
+    memory_indices,
     recall,
     unit_pixels,
 )
@@ -85,7 +95,10 @@ def test_recall_moves_only_the_free_pixels() -> None:
 
 def test_memory_hyperparameters_belong_to_the_memory_tasks() -> None:
     params = resolve("am-tinyimagenet", "pc-se", {"hidden_width": 1024, "corruption": "noise"})
-    assert params["memory_size"] == 50 and params["T_recall"] == 50_000
+    assert params["memory_size"] == 50 and params["T_recall"] == 2000  # the cell's
+    assert params["state_lr"] == pytest.approx(0.35 / 50) and params["T"] == 100
+    assert resolve("am-tinyimagenet", "pc-se", {"corruption": "noise", "T": 3})["T"] == 3
+    assert resolve("am-tinyimagenet", "pc-se")["T_recall"] == 50_000  # mask, 512, 50
     assert params["hidden_width"] == 1024 and params["activation"] == "tanh"
     assert TASKS["am-mnist"].dataset == "mnist-raw" and TASKS["am-mnist"].mode == "memory"
     assert "T_recall" not in resolve("mlp-mnist", "pc-se")
@@ -163,3 +176,75 @@ def test_batched_members_are_scored_after_the_last_epoch_only(small_synthetic) -
         alone = train("am-mnist", "pc-se", member, seed=seed, data_seed=0, synthetic=True)
         assert result.value == pytest.approx(alone.value, rel=1e-4)
     assert results[0].value != results[1].value
+
+
+# ------------------------------------------------ which images: a seeded random subset
+
+
+def test_the_subset_is_random_and_seeded() -> None:
+    a, b = memory_indices(1000, 50, 0), memory_indices(1000, 50, 1)
+    assert len(set(a.tolist())) == 50 and int(a.max()) < 1000
+    assert np.array_equal(a, memory_indices(1000, 50, 0))
+    assert not np.array_equal(np.sort(a), np.sort(b))
+    assert sorted(a.tolist()) != list(range(50))  # not the first 50
+
+
+def _sorted_by_class(classes: int = 20, per_class: int = 50) -> DeviceData:
+    """A Tiny ImageNet-like training set in file order: class 0's images, then class 1's..."""
+    labels = jnp.repeat(jnp.arange(classes), per_class)
+    n = classes * per_class
+    x = jax.random.normal(jax.random.PRNGKey(0), (n, 3, 4, 4))
+    onehot = jax.nn.one_hot(labels, classes)
+    return DeviceData(x, onehot, x[:8], labels[:8], classes)
+
+
+def test_memories_come_from_more_than_one_class_of_a_set_sorted_by_class() -> None:
+    """The first 50 images are all class 0; the paper's code draws a random subset."""
+    data = _sorted_by_class()
+    task = TASKS["am-tinyimagenet"]
+    memories = memory_data(data, task, {"memory_size": 50}, data_seed=3)
+    assert len(set(memories.labels_test.tolist())) > 1
+    chosen = memory_indices(1000, 50, 3)
+    expected = unit_pixels("tinyimagenet", data.x_train[chosen]).reshape(50, -1)
+    np.testing.assert_allclose(memories.x_train, expected)
+    np.testing.assert_array_equal(memories.x_test, memories.x_train)
+    np.testing.assert_array_equal(memories.labels_test, jnp.argmax(data.y_train[chosen], -1))
+    other = memory_data(data, task, {"memory_size": 50}, data_seed=4)
+    assert not np.array_equal(other.x_train, memories.x_train)
+
+
+# ------------------------------------------------ per-cell values of the paper's code
+
+
+def test_every_cell_of_table_3_has_the_codes_values_with_their_source() -> None:
+    for corruption in ("noise", "mask"):
+        for width in (512, 1024, 2048):
+            for n in TABLE_3_SIZES:
+                cell = MEMORY_CELLS[("am-tinyimagenet", corruption, width, n)]
+                assert cell.in_table_3
+                assert cell.source["repository"] == "liukidar/pcx"
+                assert len(cell.source["commit"]) == 40 and cell.source["file"].endswith(".json")
+    assert CELL_TASKS == ("am-tinyimagenet",)
+    assert all(TASKS[t].mode == "memory" for t in CELL_TASKS)
+
+
+def test_a_cell_selects_its_own_values() -> None:
+    """The reference's example (noise, d = 1024, n = 100): the code's state lr 0.2 on the
+    batch-mean energy of 50 images is 0.004 per example; 2000 recall steps, not 50000."""
+    chosen = TASKS["am-tinyimagenet"].defaults | {"corruption": "noise", "hidden_width": 1024,
+                                                    "memory_size": 100}  # fmt: skip
+    values = with_cell_values("am-tinyimagenet", chosen)
+    assert values["state_lr"] == pytest.approx(0.004)
+    assert (values["weight_lr"], values["T"], values["T_recall"]) == (4e-4, 50, 2000)
+    mean = with_cell_values("am-tinyimagenet", chosen | {"state_energy": "mean"})
+    assert mean["state_lr"] == pytest.approx(0.2)  # a rate of the mean over batch 50
+    kept = with_cell_values("am-tinyimagenet", chosen | {"T_recall": 7}, overrides={"T_recall"})
+    assert kept["T_recall"] == 7 and kept["T"] == 50
+
+
+def test_the_default_cell_is_the_tasks_defaults_and_other_tasks_have_none() -> None:
+    defaults = TASKS["am-tinyimagenet"].defaults
+    assert with_cell_values("am-tinyimagenet", defaults) == defaults
+    assert cell_of("am-tinyimagenet", defaults | {"hidden_width": 16}) is None
+    noisy = TASKS["am-mnist"].defaults | {"corruption": "noise"}
+    assert with_cell_values("am-mnist", noisy) == noisy  # the code has no MNIST memory

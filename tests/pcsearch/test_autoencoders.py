@@ -47,7 +47,8 @@ def shapes(model: PCModel, x: jax.Array) -> list[tuple[int, ...]]:
 
 
 def test_linear_decoder_and_bp_autoencoder_follow_table_9() -> None:
-    """PC: 64 -> 128 -> 128 -> 784 from a free latent; BP: a mirrored encoder in front."""
+    """PC: 64 -> 128 -> 128 -> 784 from a free latent; BP: a mirrored encoder in front (the
+    paper's code, linear/bp_decoder.py: layer_dims[::-1] + layer_dims[1:])."""
     p = resolve("ae-mnist", "pc-se")
     decoder = abstract("ae-linear", p, (784,), 10, KEY, GENERATIVE)
     assert decoder.latent_shape == (64,) and decoder.depth == 3
@@ -56,6 +57,25 @@ def test_linear_decoder_and_bp_autoencoder_follow_table_9() -> None:
     assert shapes(autoencoder, jnp.zeros(784)) == [(128,), (128,), (64,), (128,), (128,), (784,)]
     wider = abstract("ae-linear", p | {"latent_dim": 16, "hidden_width": 32}, (784,), 10, KEY)
     assert shapes(wider, jnp.zeros(16)) == [(32,), (32,), (784,)]
+
+
+def test_the_bp_linear_autoencoder_has_no_activation_and_pc_keeps_its_own() -> None:
+    """liukidar/pcx v0.6.1, examples/s4_2_generative_mode/autoencoders/linear/bp_decoder.py:
+    BPDecoder.__call__ chains its Linear layers and never calls act_fn, so Table 2's BP
+    column is a linear 784-128-128-64-128-128-784 network; pc_decoder.py activates every
+    layer but the last."""
+    p = resolve("ae-mnist", "bp-se") | {"activation": "hard_tanh"}
+    autoencoder = build_model("ae-linear", p, (784,), 10, KEY, AUTOENCODER)
+    x = 3.0 * jax.random.normal(jax.random.PRNGKey(1), (784,))
+    expected = x
+    for layer in autoencoder.layers:
+        expected = layer(expected)
+    states = autoencoder.forward_states(x)
+    assert float(jnp.max(jnp.abs(states[0]))) > 1.0  # hard_tanh would clip it to [-1, 1]
+    np.testing.assert_allclose(states[-1], expected, rtol=1e-5, atol=1e-5)
+    decoder = build_model("ae-linear", p, (784,), 10, KEY, GENERATIVE)
+    hidden = decoder.forward_states(3.0 * jnp.ones(64))[0]
+    assert float(jnp.max(jnp.abs(hidden))) <= 1.0  # the PC decoder's hidden layers: hard_tanh
 
 
 @pytest.mark.parametrize("kernel", [3, 4, 5, 7])
@@ -116,6 +136,11 @@ def test_paper_best_values_reach_the_runs() -> None:
     assert resolve("ae-cifar10", "ipc")["kernel_size"] == 7
     assert resolve("ae-cifar10", "pc-se")["kernel_size"] == 4
     assert ("ae-celeba", "pc-se") not in PAPER_BEST
+    # the code's AdamW config for the CIFAR-10 BP autoencoder (deconv/configs/
+    # bp_cifar10_adamw_hypertune.yaml): kernel 7, hard_tanh, lr 7.96e-4, decay 8.93e-4
+    bp = resolve("ae-cifar10", "bp-se")
+    assert (bp["kernel_size"], bp["activation"]) == (7, "hard_tanh")
+    assert (bp["weight_lr"], bp["weight_decay"]) == (7.96e-4, 8.93e-4)
 
 
 # ---------------------------------------------------------------------------- evaluation

@@ -35,7 +35,9 @@ SHAPES = {
                    (512, 4, 4), (512, 2, 2), (512, 2, 2), (10,)],
     ("vgg9", 56): [(128, 28, 28), (128, 28, 28), (256, 14, 14), (256, 14, 14), (512, 7, 7),
                    (512, 7, 7), (512, 3, 3), (512, 3, 3), (200,)],
-    ("vgg5", 56): [(128, 28, 28), (256, 14, 14), (512, 7, 7), (512, 2, 2), (200,)],
+    # VGG-5: liukidar/pcx v0.6.1, examples/s4_1_discriminative_mode/VGG5/tinyimagenet/PC_SE.py
+    # (every conv padded by 1; Vodes end at (512, 3, 3), a head of 512 * 3 * 3)
+    ("vgg5", 56): [(128, 28, 28), (256, 14, 14), (512, 7, 7), (512, 3, 3), (200,)],
     ("vgg7", 56): [(128, 28, 28), (128, 28, 28), (256, 14, 14), (256, 12, 12), (512, 6, 6),
                    (512, 4, 4), (200,)],
     ("vgg19", 32): VGG19_32,
@@ -149,7 +151,9 @@ def test_a_tiny_imagenet_plan_centre_crops_the_test_set_and_builds_for_56(small_
     assert plan.data.x_train.shape == (16, 3, 64, 64)  # whole: cropped at random per batch
     assert plan.data.x_test.shape == (8, 3, 56, 56)
     model = eqx.filter_eval_shape(lambda: plan.new_model_and_state(0)[0])
-    assert model.head.in_features == 512 * 2 * 2  # 64x64 inputs would end at 512x3x3
+    # the code's head (VGG5/tinyimagenet/PC_SE.py: Linear(512 * 3 * 3, ...)); 64x64 inputs
+    # would end at 512x4x4
+    assert model.head.in_features == 512 * 3 * 3
 
 
 @pytest.mark.slow

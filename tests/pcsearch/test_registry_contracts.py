@@ -76,6 +76,7 @@ PAIRS = [(t, a) for t, info in TASKS.items() for a in info.algorithms]
 def tiny_plan(task: str, algorithm: str) -> Plan:
     """What ``make_plan`` builds, on BATCH random examples of the data set's shapes."""
     info = TASKS[task]
+    info = replace(info, augmentation=info.augmentation.for_dataset(info.dataset))
     mode = mode_of(info)
     names = applicable(algorithm, task)
     params = resolve(task, algorithm, {k: v for k, v in SMALLEST.items() if k in names})
