@@ -1,12 +1,16 @@
 """Epoch wall time: pcsearch PC, pcsearch BP and pcx 0.6.3 PC (the paper's own library).
 
-Three settings: (a) the paper's MNIST setting (784-128-128-128-10, gelu, batch 128, T=8,
+Settings: (a) the paper's MNIST setting (784-128-128-128-10, gelu, batch 128, T=8,
 PC-SE), where compute dominates, (b) scikit-learn digits (64-64-64-10, batch 32, T=8),
 where per-batch overhead dominates, and (c), run only when asked for (``--settings c``), VGG-5
 of Table 5 on CIFAR-10-shaped synthetic data (PC-CE and BP-CE with the paper's VGG-5
 CIFAR-10 values, T=8, the paper's crop and flip; batch 16 and 2 batches an epoch unless
 ``--batch-c``/``--batches-c`` say otherwise, so that two CPU cores get through it); the peer
-trains the same VGG-5 built from pcx's own layers on the very same synthetic arrays. Where
+trains the same VGG-5 built from pcx's own layers on the very same synthetic arrays; (d)
+VGG-7 on Tiny ImageNet-shaped synthetic data and (e) the deconv autoencoder, both
+pcsearch only (the peer script builds neither), sized by ``--batch-c``/``--batches-c`` too.
+In the conv settings pcsearch PC runs once per ``--loops`` epoch loop (``auto``: the
+trainer's measured choice, ``pcsearch.training.epoch_loop``), each its own row. Where
 the paper's Table 4 has a figure for a setting (on its GPU, an A100, not this machine) it
 is printed beside ours, per batch. Every measured run is its own subprocess, so peak
 memory is per run and no run inherits another's compiled programs; each pcsearch run gets
@@ -28,6 +32,8 @@ Usage::
     .venv/bin/python benchmarks/epoch_time.py --quick --settings b
     .venv/bin/python benchmarks/epoch_time.py --settings c [--batch-c 128 --batches-c 4]
     .venv/bin/python benchmarks/epoch_time.py --quick --settings c   # tiny VGG-5 smoke run
+    .venv/bin/python benchmarks/epoch_time.py --settings c,d --batch-c 128 --batches-c 4 \
+        --loops auto                                               # the paper's batch size
 """
 
 from __future__ import annotations
@@ -88,8 +94,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--settings",
         default="a,b,reuse",
-        help="comma-separated subset of a, b, c, reuse (the compile-reuse check); default "
-        "a,b,reuse ((c), VGG-5, takes long on a CPU)",
+        help="comma-separated subset of a, b, c, d, e, reuse (the compile-reuse check); "
+        "default a,b,reuse ((c) VGG-5, (d) VGG-7 and (e) the deconv autoencoder take long on "
+        "a CPU)",
+    )
+    parser.add_argument(
+        "--loops",
+        default="auto,scan",
+        help="epoch loops pcsearch PC runs with in the conv settings (c, d, e), each its own "
+        "row: auto (the trainer's measured choice), scan, steps, unrolled; default auto,scan "
+        "(scan at batch 128 takes many minutes a batch on a CPU: --loops auto there)",
     )
     parser.add_argument("--epochs-a", type=int, default=3, help="epochs in setting (a)")
     parser.add_argument("--epochs-b", type=int, default=5, help="epochs in setting (b)")
@@ -140,9 +154,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.epochs_a, args.epochs_b, args.epochs_c = 2, 2, 2
         args.batch_c, args.batches_c = C_QUICK["batch_size"], C_QUICK["batches"]
     args.settings = [s.strip() for s in args.settings.split(",") if s.strip()]
-    unknown = set(args.settings) - {"a", "b", "c", "reuse"}
+    unknown = set(args.settings) - {"a", "b", "c", "d", "e", "reuse"}
     if unknown:
-        parser.error(f"unknown settings {sorted(unknown)}; choose from a, b, c, reuse")
+        parser.error(f"unknown settings {sorted(unknown)}; choose from a, b, c, d, e, reuse")
+    from pcsearch.training.epoch_loop import EPOCH_LOOP_CHOICES
+
+    args.loops = [s.strip() for s in args.loops.split(",") if s.strip()] or ["auto"]
+    bad = set(args.loops) - set(EPOCH_LOOP_CHOICES)
+    if bad:
+        parser.error(f"unknown --loops {sorted(bad)}; choose from {', '.join(EPOCH_LOOP_CHOICES)}")
     if min(args.epochs_a, args.epochs_b, args.epochs_c) < 1 or args.repeats < 1:
         parser.error("epochs and repeats must be at least 1")
     if min(args.batch_c, args.batches_c) < 1:
@@ -174,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="pcsearch-epoch-time-") as tmp:
         cache_root, scratch = Path(tmp) / "caches", Path(tmp)
-        for key in ("a", "b", "c"):
+        for key in ("a", "b", "c", "d", "e"):
             if key in args.settings:
                 run_setting(settings[key], args, peer_python, peer_info, cache_root, scratch)
         if "reuse" in args.settings:

@@ -102,6 +102,13 @@ def format_ratios(setting: Setting, rows: dict[str, Row]) -> str:
         line("pcx/pcsearch (PC), same jax, steady", ratio(peer.steady, same.steady))
     if usable(pc) and usable(same):
         line("pcsearch PC, peer jax/own jax, steady", ratio(same.steady, pc.steady))
+    for name, row in rows.items():
+        if name.startswith(PC + " ") and name != SAME_JAX and usable(row) and usable(pc):
+            loop = name[len(PC) + 1 :]
+            line(f"pcsearch PC {loop}/auto, steady epoch", ratio(row.steady, pc.steady))
+            line(f"pcsearch PC {loop}/auto, first epoch", ratio(row.first, pc.first))
+            if usable(peer):
+                line(f"pcx/pcsearch (PC {loop}), steady", ratio(peer.steady, row.steady))
     if usable(pc) and usable(bp):
         pc_bp = ratio(pc.steady, bp.steady)
         target = setting.targets.get("pc_bp")

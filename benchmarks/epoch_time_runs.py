@@ -83,6 +83,7 @@ def run_pcsearch(
     bundled_npz: Path | None = None,
     synthetic: bool = False,
     max_batches: int | None = None,
+    epoch_loop: str = "auto",
 ) -> tuple[dict, float]:
     """pcsearch runs in a child; ``python`` other than ours runs this checkout's pcsearch."""
     spec = {
@@ -94,6 +95,7 @@ def run_pcsearch(
         "bundled_npz": None if bundled_npz is None else str(bundled_npz),
         "synthetic": synthetic,
         "max_batches": max_batches,
+        "epoch_loop": epoch_loop,
     }
     interpreter = sys.executable if python is None else str(python)
     command = [interpreter, str(SCRIPT), "--worker", json.dumps(spec)]
@@ -109,6 +111,7 @@ def measure_pcsearch(
     timeout: float,
     python: Path | None = None,
     bundled_npz: Path | None = None,
+    epoch_loop: str = "auto",
 ) -> Measured:
     record, seconds = run_pcsearch(
         setting.task,
@@ -122,6 +125,7 @@ def measure_pcsearch(
         bundled_npz,
         setting.synthetic,
         setting.max_batches,
+        epoch_loop,
     )
     run = record["runs"][0]
     return Measured(run["epoch_seconds"], run["accuracy"], record["peak_rss_mb"], seconds, record)

@@ -17,7 +17,15 @@ from benchmarks.epoch_time_report import (
     summarise,
 )
 from benchmarks.epoch_time_runs import Measured, RunFailed, measure_pcsearch, run_pcsearch
-from benchmarks.epoch_time_settings import BP, PC, PEER, REUSE_VALUES, SAME_JAX, Setting
+from benchmarks.epoch_time_settings import (
+    BP,
+    PC,
+    PEER,
+    REUSE_VALUES,
+    SAME_JAX,
+    Setting,
+    loop_runner,
+)
 
 
 def run_setting(
@@ -43,8 +51,10 @@ def run_setting(
         has_sklearn = peer_info is not None and peer_info.get("sklearn")
         npz = None if has_sklearn else write_digits_npz(scratch)
         peer_data = ["--dataset", "digits"] if npz is None else ["--npz", str(npz)]
-    runners = [PC, BP]
-    if peer_python is not None:
+    loops = {loop_runner(loop): loop for loop in (args.loops if setting.conv else ["auto"])}
+    loops.setdefault(PC, "auto")
+    runners = [PC, *[r for r in loops if r != PC], BP]
+    if peer_python is not None and not setting.peer:
         runners.append(PEER)
         if args.same_jax:
             runners.append(SAME_JAX)
@@ -71,9 +81,16 @@ def run_setting(
                         npz,
                     )
                 else:
-                    algorithm = setting.algorithms[0] if runner == PC else setting.algorithms[1]
+                    algorithm = setting.algorithms[1] if runner == BP else setting.algorithms[0]
+                    loop = loops.get(runner, "auto")
                     m = measure_pcsearch(
-                        setting, algorithm, data_dir, cache, args.seed, args.timeout
+                        setting,
+                        algorithm,
+                        data_dir,
+                        cache,
+                        args.seed,
+                        args.timeout,
+                        epoch_loop=loop,
                     )
             except RunFailed as err:
                 failures[runner] = str(err)
@@ -82,15 +99,21 @@ def run_setting(
             measured[runner].append(m)
             accs = ", ".join(format_number(a, ".4f") for a in m.accuracy)
             times = ", ".join(f"{s:.4f}" for s in m.epoch_seconds)
-            print(f"  {runner} [repeat {repeat + 1}] epoch s: {times}; test acc: {accs}")
+            chosen = m.info.get("epoch_loop")
+            via = f" (epoch loop {chosen})" if chosen and runner not in (PEER, BP) else ""
+            print(
+                f"  {runner} [repeat {repeat + 1}]{via} epoch s: {times}; test acc: {accs}",
+                flush=True,
+            )
     rows: dict[str, Row] = {}
-    for runner in (PC, BP, PEER, SAME_JAX):
+    for runner in (*[r for r in runners if r not in (PEER, SAME_JAX)], PEER, SAME_JAX):
         if measured.get(runner):
             rows[runner] = summarise(runner, measured[runner])
         elif runner in failures:
             rows[runner] = Row(runner, *([None] * 7), note="failed")
         elif runner == PEER:
-            rows[runner] = Row(runner, *([None] * 7), note="peer unavailable")
+            why = setting.peer or "peer unavailable"
+            rows[runner] = Row(runner, *([None] * 7), note=why)
     print()
     print(format_table(list(rows.values())))
     if SAME_JAX in rows and peer_info is not None:

@@ -1,4 +1,4 @@
-"""``epoch_time.py``'s settings (a), (b), (c), its runners, and the compile-reuse values."""
+"""``epoch_time.py``'s settings (a) to (e), its runners, and the compile-reuse values."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from typing import Any
 
 PC, BP, PEER = "pcsearch PC", "pcsearch BP", "pcx PC"
 SAME_JAX = "pcsearch PC, peer jax"
+
+
+def loop_runner(loop: str) -> str:
+    """The runner of pcsearch PC with an epoch loop other than ``auto`` (PC's own)."""
+    return PC if loop == "auto" else f"{PC} {loop}"
 
 
 # Traced hyperparameters for the compile-reuse check: three distinct sets, same structure.
@@ -42,6 +47,11 @@ class Setting:
     """Batches per epoch (and of the test set); None: the whole data set."""
     paper: str | None = None
     """The row of the paper's Table 4 (``PAPER_TABLE4``) this setting is closest to."""
+    peer: str = ""
+    """Why pcx cannot run this setting (``benchmarks/pcx_peer.py`` has no such model);
+    empty: it can."""
+    conv: bool = False
+    """A convolutional setting: pcsearch PC runs once per ``--loops`` epoch loop."""
 
     @property
     def pc_algorithm(self) -> str:
@@ -117,5 +127,43 @@ def make_settings(
             synthetic=True,
             max_batches=batches_c,
             paper="VGG-5",
+            conv=True,
+        ),
+        "d": Setting(
+            "d",
+            f"(d) VGG-7, Tiny ImageNet-shaped synthetic data (64x64, 56 crop), batch {batch_c}, "
+            f"{batches_c} batches an epoch, T=12, PC-CE (the paper's VGG-7 Tiny ImageNet values)",
+            "vgg7-tinyimagenet",
+            "tinyimagenet",
+            0,
+            0,
+            batch_c,
+            None,
+            epochs_c,
+            model="vgg7",
+            algorithms=("pc-ce", "bp-ce"),
+            synthetic=True,
+            max_batches=batches_c,
+            paper="VGG-7",
+            peer="benchmarks/pcx_peer.py builds no VGG-7 (and no 56-pixel crop)",
+            conv=True,
+        ),
+        "e": Setting(
+            "e",
+            f"(e) deconv autoencoder (Table 8), CIFAR-10-shaped synthetic data, batch {batch_c}, "
+            f"{batches_c} batches an epoch, T=20, PC-SE vs BP-SE",
+            "ae-cifar10",
+            "cifar10-raw",
+            0,
+            0,
+            batch_c,
+            None,
+            epochs_c,
+            model="ae-deconv",
+            algorithms=("pc-se", "bp-se"),
+            synthetic=True,
+            max_batches=batches_c,
+            peer="benchmarks/pcx_peer.py builds no autoencoder",
+            conv=True,
         ),
     }

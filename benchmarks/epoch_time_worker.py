@@ -20,8 +20,13 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
     if spec.get("bundled_npz"):
         _bundled_from_npz(spec["bundled_npz"])
+    from pcsearch.catalogue import task_info
     from pcsearch.training import train
     from pcsearch.training.environment import environment
+    from pcsearch.training.epoch_loop import choose_epoch_loop
+
+    loop = spec.get("epoch_loop", "auto")
+    chosen = choose_epoch_loop(loop, jax.default_backend(), task_info(spec["task"]).model)
 
     runs = []
     for overrides in spec["runs"]:
@@ -33,6 +38,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             data_dir=spec["data_dir"],
             synthetic=bool(spec.get("synthetic")),
             max_batches=spec.get("max_batches"),
+            epoch_loop=loop,
         )
         runs.append(
             {
@@ -48,6 +54,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         "versions": {k: env[k] for k in ("pcsearch", "jax", "jaxlib", "equinox", "optax")},
         "device": env["device"],
         "jax_backend": jax.default_backend(),
+        "epoch_loop": chosen,
     }
 
 

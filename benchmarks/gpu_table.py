@@ -86,6 +86,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batches", type=int, help="batches per epoch for every setting")
     parser.add_argument("--loss", choices=("se", "ce"), default="se", help="PC-/BP-SE or -CE")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--epoch-loop",
+        choices=("auto", "scan", "steps", "unrolled"),
+        default="auto",
+        help="how epochs are driven (default auto: the trainer's measured choice per backend "
+        "and model; every row records the loop it ran)",
+    )
     parser.add_argument("--out", type=Path, help="write JSON here and markdown beside it")
     parser.add_argument(
         "--tiny",
@@ -116,6 +123,7 @@ def options(args: argparse.Namespace) -> Options:
     elif args.batches is not None:
         opts.batches = opts.batched_batches = args.batches
     opts.loss, opts.seed, opts.ks = args.loss, args.seed, args.ks
+    opts.epoch_loop = args.epoch_loop
     return opts
 
 

@@ -63,6 +63,16 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return value, time.perf_counter() - start
 
 
+def chosen_loop(opts: Options, task: str) -> str:
+    """The epoch loop ``opts.epoch_loop`` means for ``task`` on this backend."""
+    import jax
+
+    from pcsearch.catalogue import task_info
+    from pcsearch.training.epoch_loop import choose_epoch_loop
+
+    return choose_epoch_loop(opts.epoch_loop, jax.default_backend(), task_info(task).model)
+
+
 def measure_setting(setting: TableSetting, task: str, opts: Options) -> list[dict[str, Any]]:
     """pcsearch PC and BP on ``task``: one ``train`` each, on synthetic data."""
     from pcsearch.catalogue import task_info
@@ -84,7 +94,13 @@ def measure_setting(setting: TableSetting, task: str, opts: Options) -> list[dic
         params = resolve(task, algorithm, overrides)
         result, wall = timed(
             lambda a=algorithm, o=overrides: train(
-                task, a, o, seed=opts.seed, synthetic=True, max_batches=batches
+                task,
+                a,
+                o,
+                seed=opts.seed,
+                synthetic=True,
+                max_batches=batches,
+                epoch_loop=opts.epoch_loop,
             )
         )
         seconds = [r.seconds for r in result.history]
@@ -117,6 +133,7 @@ def measure_setting(setting: TableSetting, task: str, opts: Options) -> list[dic
                 ),
                 "status": result.status,
                 "run_wall_s": wall,
+                "epoch_loop": chosen_loop(opts, task),
             }
         )
     return rows
@@ -154,7 +171,13 @@ def measure_batched(k: int, opts: Options) -> dict[str, Any]:
     members = [base | m for m in batched_members(k)]
     results, wall = timed(
         lambda: train_batched(
-            BATCHED_TASK, "pc-se", members, synthetic=True, max_batches=batches, data_seed=0
+            BATCHED_TASK,
+            "pc-se",
+            members,
+            synthetic=True,
+            max_batches=batches,
+            data_seed=0,
+            epoch_loop=opts.epoch_loop,
         )
     )
     seconds = [r.seconds for r in results[0].history]  # one program: the same for every member
@@ -175,5 +198,6 @@ def measure_batched(k: int, opts: Options) -> dict[str, Any]:
         "trial_epochs": opts.trial_epochs,
         "trials_per_hour": None if not trial else k * 3600.0 / trial,
         "statuses": sorted({r.status for r in results}),
+        "epoch_loop": chosen_loop(opts, BATCHED_TASK),
         "run_wall_s": wall,
     }

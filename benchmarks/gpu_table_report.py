@@ -99,9 +99,11 @@ class Report:
         ]
         for r in self.rows:
             status = "" if r.get("status", "completed") == "completed" else f" [{r['status']}]"
+            loop = f" [{r['epoch_loop']} loop]" if r.get("epoch_loop") else ""
+            runner = f"{r['runner']} ({r['algorithm']}){loop}{status}"
             paper_s = f"{r['paper_s']:.2f}" + ("" if r["paper_comparable"] else " (not comparable)")
             lines.append(
-                f"| {r['paper_row']} | {r['task']} | {r['runner']} ({r['algorithm']}){status} "
+                f"| {r['paper_row']} | {r['task']} | {runner} "
                 f"| {r['T'] if r['T'] is not None else '-'} | {r['batches_measured']} "
                 f"| {format_number(r['first_epoch_s'], '.3f')} "
                 f"| {format_number(r['steady_epoch_s'], '.4f')} "

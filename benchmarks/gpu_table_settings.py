@@ -50,6 +50,8 @@ class Options:
     ks: tuple[int, ...] = BATCHED_KS
     batched_batches: int = 468
     seed: int = 0
+    epoch_loop: str = "auto"
+    """How epochs are driven (``pcsearch.training.epoch_loop``); auto: the trainer's choice."""
 
 
 def tiny_options() -> Options:

@@ -108,8 +108,10 @@ def activation(name: str) -> Callable:
     return table[name]
 
 
-VGG5_BLOCKS = ((128, 1), (256, 1), (512, 1), (512, 0))
-"""Table 5's VGG-5: (channels, padding) of each 3x3, stride-1 conv; a 2x2 pool after each."""
+VGG5_BLOCKS = ((128, 1), (256, 1), (512, 1), (512, 1))
+"""The VGG-5 of the paper's code (every VGG-5 script pads all four convs by 1; Table 5
+prints 0 for the fourth), as pcsearch builds it: (channels, padding) of each 3x3, stride-1
+conv; a 2x2 pool after each."""
 
 
 def vgg5_feature_size(height: int) -> int:

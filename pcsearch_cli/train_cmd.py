@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from pcsearch.catalogue import algorithm_info, task_info
+from pcsearch.training.epoch_loop import EPOCH_LOOP_CHOICES
 from pcsearch_cli.main import parse_assignments
 from pcsearch_cli.progress import EpochBar
 
@@ -38,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         energy_trace=args.energy_trace,
         synthetic=args.synthetic,
         max_batches=args.max_batches,
+        epoch_loop=args.epoch_loop,
     )
     if args.json:
         print(json.dumps(result.to_dict()))
@@ -109,5 +111,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="record every layer's energy at every inference step on a probe batch after "
         "training (PC algorithms; the paper's Fig. 6b)",
+    )
+    p.add_argument(
+        "--epoch-loop",
+        choices=EPOCH_LOOP_CHOICES,
+        default="auto",
+        help="how an epoch's batches are driven: auto (default: the measured choice for this "
+        "backend and model, e.g. one jitted step a batch for conv models on a CPU), scan "
+        "(the whole epoch in one program), steps, unrolled; the same numbers from each",
     )
     p.set_defaults(handler=run)

@@ -122,7 +122,7 @@ def test_peer_vgg5_and_augmentation() -> None:
     import jax
     import jax.numpy as jnp
 
-    assert pcx_peer.vgg5_feature_size(32) == 1  # 32 -> 16 -> 8 -> 4 -> (4 - 2) // 2
+    assert pcx_peer.vgg5_feature_size(32) == 2  # 32 -> 16 -> 8 -> 4 -> 2, as pcsearch's VGG-5
     images = jnp.arange(2 * 3 * 8 * 8, dtype=jnp.float32).reshape(2, 3, 8, 8) + 1.0
     out = pcx_peer.make_augment()(jax.random.PRNGKey(0), images)
     assert out.shape == images.shape

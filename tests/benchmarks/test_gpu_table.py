@@ -114,11 +114,12 @@ def test_tiny_run_prints_and_writes_the_table(tmp_path: Path) -> None:
         assert row["first_epoch_s"] > 0 and row["steady_epoch_s"] > 0
         assert row["ms_per_batch"] > 0 and row["est_full_epoch_s"] > 0
         assert row["paper_s"] in (1.94, 1.82)
+        assert row["epoch_loop"] == "scan"  # auto's measured choice for an MLP on the CPU
     assert [b["K"] for b in record["batched"]] == [1, 4, 16]
     for b in record["batched"]:
         assert b["steady_epoch_s"] > 0 and b["trials_per_hour"] > 0
     table = out.with_suffix(".md").read_text()
     assert table in done.stdout
-    assert "| MLP - FashionMNIST |" in table and "pcsearch PC (pc-se)" in table
+    assert "| MLP - FashionMNIST |" in table and "pcsearch PC (pc-se) [scan loop]" in table
     assert "| 16 |" in table and "1.00x" in table
     assert seconds < 120, f"the tiny run took {seconds:.0f} s"
