@@ -20,8 +20,6 @@ again later).
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
 import http.client
 import json
 import os
@@ -30,12 +28,46 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import MISSING, asdict, dataclass, fields
-from typing import Any, ClassVar, Literal, TextIO, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal, TextIO
 
+from api.client_errors import (
+    ClientError,
+    FieldError,
+    RequestRefused,
+    ServerUnavailable,
+    WaitTimedOut,
+    not_ours,
+)
+from api.client_rows import (
+    BestTrial,
+    FailingWorker,
+    R,
+    SkippingWorker,
+    Study,
+    StudySummary,
+    Trial,
+    TrialCounts,
+)
 from api.paths import STUDIES
-from pcsearch.errors import PCSearchError
+
+__all__ = [
+    "BestTrial",
+    "Client",
+    "ClientError",
+    "FailingWorker",
+    "FieldError",
+    "RequestRefused",
+    "ServerUnavailable",
+    "SkippingWorker",
+    "Study",
+    "StudySummary",
+    "Trial",
+    "TrialCounts",
+    "WaitTimedOut",
+]
+"""The client's public names (errors from :mod:`api.client_errors`, rows from
+:mod:`api.client_rows`), importable from here."""
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 URL_VARIABLE, TOKEN_VARIABLE = "PCSEARCH_API_URL", "PCSEARCH_API_TOKEN"
@@ -46,239 +78,6 @@ FINISHED = ("complete", "stopped", "failing")
 """The study states :meth:`Client.wait` stops at."""
 UNAVAILABLE_PATIENCE_SECONDS = 120.0
 """How long :meth:`Client.wait` rides out a server that stopped answering (a restart)."""
-
-R = TypeVar("R", bound="_Row")
-
-
-# --- errors ----------------------------------------------------------------------------------
-
-
-class ClientError(PCSearchError):
-    """Root of the client's errors; the message says what went wrong and the fix."""
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One bad field of a refused request (a 422 answer's ``detail`` entry)."""
-
-    field: str
-    """Dotted path of the field (``epochs``, ``space.params.T``), or ``request``."""
-    message: str
-    input: Any = None
-    """The value the server was given, where it says."""
-
-    def __str__(self) -> str:
-        text = f"{self.field}: {self.message}"
-        if isinstance(self.input, str | int | float) and not isinstance(self.input, bool):
-            text += f" (got {self.input!r})"
-        return text
-
-    @classmethod
-    def from_detail(cls, entry: Mapping[str, Any]) -> FieldError:
-        loc = [str(p) for p in entry.get("loc", []) if p not in ("body", "query", "path")]
-        return cls(".".join(loc) or "request", str(entry.get("msg", "")), entry.get("input"))
-
-
-class RequestRefused(ClientError):
-    """The API answered 4xx: the request needs fixing (a bad field, no token, no such study,
-    a taken name...)."""
-
-    def __init__(
-        self, status: int, reason: str, message: str, errors: Iterable[FieldError] = ()
-    ) -> None:
-        super().__init__(f"{status} {reason}: {message}")
-        self.status = status
-        self.reason = reason
-        self.message = message
-        """The server's own explanation, on one line."""
-        self.errors = list(errors)
-        """The bad fields of a 422, one each; empty for other refusals."""
-
-
-class ServerUnavailable(ClientError):
-    """The API answered 5xx, could not be reached, or did not answer as a pcsearch API:
-    try again later, or check the URL."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        """The HTTP status of a 5xx; None where no answer came."""
-
-
-class WaitTimedOut(ClientError, TimeoutError):
-    """:meth:`Client.wait` gave up before the study finished."""
-
-    def __init__(self, message: str, study: Study) -> None:
-        super().__init__(message)
-        self.study = study
-        """The study as last seen."""
-
-
-# --- the rows --------------------------------------------------------------------------------
-
-
-def _datetime(value: Any) -> dt.datetime:
-    return dt.datetime.fromisoformat(value)
-
-
-class _Row:
-    """A row read from the server's JSON. Keys this client does not know (a newer server)
-    are tolerated and kept: :meth:`to_json` gives the answer back as it came."""
-
-    _convert: ClassVar[dict[str, Callable[[Any], Any]]] = {}
-    """Field -> how to build it from its (non-null) JSON value."""
-
-    @classmethod
-    def from_json(cls: type[R], data: Any) -> R:
-        if not isinstance(data, Mapping):
-            raise _not_ours(f"a {cls.__name__} that is not a JSON object ({data!r:.60})")
-        values = {}
-        for f in fields(cls):  # type: ignore[arg-type]
-            if f.name in data:
-                value, convert = data[f.name], cls._convert.get(f.name)
-                try:
-                    values[f.name] = value if convert is None or value is None else convert(value)
-                except (TypeError, ValueError) as error:
-                    raise _not_ours(f"{cls.__name__}.{f.name} = {value!r:.60} ({error})") from None
-            elif f.default is MISSING and f.default_factory is MISSING:
-                raise _not_ours(f"a {cls.__name__} without {f.name!r}")
-        row = cls(**values)
-        object.__setattr__(row, "_json", dict(data))
-        return row
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON this row was read from (keys this client does not know included); for a
-        row made in Python, its fields as JSON."""
-        raw = self.__dict__.get("_json")
-        if raw is not None:
-            return copy.deepcopy(raw)
-        return json.loads(json.dumps(asdict(self), default=_iso))  # type: ignore[call-overload]
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def _rows(row: type[R]) -> Callable[[Any], list[R]]:
-    def build(values: Any) -> list[R]:
-        if not isinstance(values, list):
-            raise ValueError("not a list")
-        return [row.from_json(v) for v in values]
-
-    return build
-
-
-@dataclass(frozen=True)
-class TrialCounts(_Row):
-    """How many of a study's trials are in each state."""
-
-    running: int = 0
-    complete: int = 0
-    pruned: int = 0
-    fail: int = 0
-    waiting: int = 0
-
-    @property
-    def done(self) -> int:
-        """Trials that count towards a study's ``n_trials``."""
-        return self.complete + self.pruned
-
-
-@dataclass(frozen=True)
-class StudySummary(_Row):
-    """A study as a list of studies shows it."""
-
-    name: str
-    task: str | None
-    algorithm: str | None
-    state: str
-    """queued, running, complete, stopped or failing."""
-    n_trials: int
-    direction: str
-    """maximize or minimize."""
-    trials: TrialCounts
-    best_value: float | None
-
-    _convert: ClassVar[dict[str, Callable[[Any], Any]]] = {"trials": TrialCounts.from_json}
-
-
-@dataclass(frozen=True)
-class BestTrial(_Row):
-    """The study's best complete trial (the earliest on a tie)."""
-
-    number: int
-    value: float
-    params: dict[str, Any]
-    epoch_values: list[float | None]
-    """The test metric after each epoch."""
-
-
-@dataclass(frozen=True)
-class FailingWorker(_Row):
-    """A worker that gave up on the study, and why."""
-
-    worker: str
-    reason: str | None = None
-    failures: int | None = None
-    at: str | None = None
-
-
-@dataclass(frozen=True)
-class SkippingWorker(_Row):
-    """A worker that leaves the study alone for now, and why."""
-
-    worker: str
-    reason: str | None = None
-    at: str | None = None
-    retry_after_seconds: int | None = None
-    """How long after ``at`` the worker looks at the study again."""
-
-
-@dataclass(frozen=True)
-class Study(StudySummary):
-    """Everything about one study (the server's ``StudyDetail``)."""
-
-    spec: dict[str, Any]
-    """The study's configuration, as created."""
-    best_trial: BestTrial | None
-    failing_workers: list[FailingWorker]
-    skipping_workers: list[SkippingWorker]
-
-    _convert: ClassVar[dict[str, Callable[[Any], Any]]] = {
-        "trials": TrialCounts.from_json,
-        "best_trial": BestTrial.from_json,
-        "failing_workers": _rows(FailingWorker),
-        "skipping_workers": _rows(SkippingWorker),
-    }
-
-
-@dataclass(frozen=True)
-class Trial(_Row):
-    """One trial of a study."""
-
-    number: int
-    state: str
-    """running, complete, pruned, fail or waiting."""
-    params: dict[str, Any]
-    value: float | None
-    status: str | None
-    """How the run ended: completed, diverged, failed..."""
-    reason: str | None
-    worker: str | None
-    epochs_done: int
-    retry_of: int | None
-    attempt: int
-    started_at: dt.datetime | None
-    completed_at: dt.datetime | None
-    warm_start: str | None = None
-    """'paper' on a study's first trial when it runs the paper's values."""
-
-    _convert: ClassVar[dict[str, Callable[[Any], Any]]] = {
-        "started_at": _datetime,
-        "completed_at": _datetime,
-    }
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -423,7 +222,7 @@ class Client:
             where = {"offset": offset + len(items), "limit": size}
             page = self._call("GET", path, query=(query or {}) | where)
             if not isinstance(page, dict) or not isinstance(page.get("items"), list):
-                raise _not_ours(f"a page of {path} without items")
+                raise not_ours(f"a page of {path} without items")
             items += [row.from_json(item) for item in page["items"]]
             if not page["items"] or offset + len(items) >= page.get("total", 0):
                 break
@@ -479,12 +278,6 @@ def progress_text(study: StudySummary) -> str:
 
 def _study(name: str) -> str:
     return f"{STUDIES}/{urllib.parse.quote(name, safe='')}"
-
-
-def _not_ours(what: str) -> ServerUnavailable:
-    return ServerUnavailable(
-        f"the server answered {what}; is it a pcsearch API (`pcsearch api`) of this version?"
-    )
 
 
 def _server_message(raw: bytes) -> tuple[str, list[FieldError]]:

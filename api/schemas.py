@@ -13,8 +13,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from pcsearch.catalogue import ALGORITHMS, TASKS
-from store import views
-from store.config import NAME_RULE, PRUNERS, SAMPLERS
+from pcsearch.catalogue.task_types import Direction
+from search_spaces.schema import SpaceKind
+from store import rows
+from store.config import NAME_RULE, PRUNERS, SAMPLERS, Objective
 
 NAME_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 SPACE_REGEX = r"^[a-z0-9]+(-[a-z0-9]+)*(@[0-9]{1,6})?$"
@@ -51,7 +53,7 @@ class StudyCreate(BaseModel):
     epochs: int | None = Field(None, ge=1, le=MAX_EPOCHS, description="Default: the task's.")
     batch: int = Field(1, ge=1, le=MAX_BATCH, description="Trials a worker trains together.")
     seed: int = Field(0, ge=0, le=2**31 - 1)
-    objective: Literal["best", "last"] = Field(
+    objective: Objective = Field(
         "best",
         description="A trial's value: its best epoch's metric (the paper's rule, also for a "
         "run that diverged after a good epoch) or its last epoch's.",
@@ -72,7 +74,7 @@ class Task(BaseModel):
     model: str
     summary: str
     metric: str
-    direction: Literal["maximize", "minimize"]
+    direction: Direction
     defaults: dict[str, Any]
 
 
@@ -88,7 +90,7 @@ class SpaceSummary(BaseModel):
     name: str
     version: int
     ref: str = Field(description="name@version")
-    kind: Literal["bayesian", "grid"]
+    kind: SpaceKind
     tasks: list[str]
     algorithms: list[str]
     source: str
@@ -99,7 +101,7 @@ class Space(BaseModel):
     version: int
     source: str
     description: str
-    kind: Literal["bayesian", "grid"]
+    kind: SpaceKind
     tasks: list[str]
     algorithms: list[str]
     params: dict[str, dict[str, Any]]
@@ -139,9 +141,9 @@ def to_json(row: Any) -> bytes:
     return _adapter(type(row)).dump_json(row, warnings="error")
 
 
-def detail_dict(detail: views.StudyDetail) -> dict[str, Any]:
+def detail_dict(detail: rows.StudyDetail) -> dict[str, Any]:
     """What GET /api/v1/studies/{name} answers for ``detail``, as JSON data."""
-    return _adapter(views.StudyDetail).dump_python(detail, mode="json", warnings="error")
+    return _adapter(rows.StudyDetail).dump_python(detail, mode="json", warnings="error")
 
 
 @functools.cache

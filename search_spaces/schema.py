@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from optuna.distributions import BaseDistribution
 from optuna.trial import BaseTrial
@@ -26,7 +26,8 @@ from search_spaces.errors import SearchSpaceError
 from search_spaces.parameters import FixedParam, Param, param_from_dict
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-KINDS = ("bayesian", "grid")
+SpaceKind = Literal["bayesian", "grid"]
+KINDS: tuple[SpaceKind, ...] = get_args(SpaceKind)
 _KEYS = ("name", "version", "source", "description", "kind", "tasks", "algorithms", "params")
 
 
@@ -53,7 +54,7 @@ class SearchSpace:
     version: int
     source: str
     description: str
-    kind: Literal["bayesian", "grid"]
+    kind: SpaceKind
     tasks: tuple[str, ...]
     algorithms: tuple[str, ...]
     params: Mapping[str, Param] = field(default_factory=dict)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pcsearch.catalogue import algorithm_info, check_supported, task_info
 from pcsearch.errors import PCSearchError
@@ -40,7 +40,8 @@ def check_study_name(name: str) -> str:
 SAMPLERS = tuple(samplers.SAMPLERS)
 PRUNERS = tuple(samplers.PRUNERS)
 """Their names, for the CLI's and the API's choices (the registries: ``store.samplers``)."""
-OBJECTIVES = ("best", "last")
+Objective = Literal["best", "last"]
+OBJECTIVES: tuple[Objective, ...] = get_args(Objective)
 
 
 def default_sampler(space: SearchSpace) -> str:

@@ -16,7 +16,7 @@ import itertools
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import optuna
 from optuna.samplers._grid import GridValueType
@@ -86,7 +86,7 @@ def make_sampler(
 ) -> optuna.samplers.BaseSampler:
     """The study's sampler; ``worker_seed`` keeps parallel workers from proposing twins.
     ``order_seed`` (default: the study's seed) orders a grid, the same in every worker."""
-    return SAMPLERS[config.sampler](
+    return SAMPLERS[config.sampler].build(
         config, worker_seed, config.seed if order_seed is None else order_seed
     )
 
@@ -111,14 +111,23 @@ def _cmaes(config: StudyConfig, seed: int, order_seed: int) -> optuna.samplers.B
 
 
 SamplerBuilder = Callable[["StudyConfig", int, int], optuna.samplers.BaseSampler]
-SAMPLERS: dict[str, SamplerBuilder] = {
-    "tpe": _tpe,
-    "random": _random,
-    "grid": _grid,
-    "cmaes": _cmaes,
+
+
+class SamplerEntry(NamedTuple):
+    title: str
+    """How people read it (a study's one-line description)."""
+    build: SamplerBuilder
+    """(config, this worker's seed, the grid's order seed) -> sampler."""
+
+
+SAMPLERS: dict[str, SamplerEntry] = {
+    "tpe": SamplerEntry("TPE", _tpe),
+    "random": SamplerEntry("random", _random),
+    "grid": SamplerEntry("grid", _grid),
+    "cmaes": SamplerEntry("CMA-ES", _cmaes),
 }
-"""Samplers by their CLI/API name (the first is the default): (config, this worker's seed,
-the grid's order seed) -> sampler. ``store.config`` checks names against this."""
+"""Samplers by their CLI/API name (the first is the default). ``store.config`` checks names
+against this."""
 
 
 def _value_key(value: Any) -> Any:

@@ -17,6 +17,7 @@ from pcsearch.catalogue import task_info
 from store import attrs, warm_start
 from store.config import StudyConfig, check_study_name
 from store.errors import StoreError
+from store.samplers import SAMPLERS
 
 
 class StudyNotFound(StoreError):
@@ -77,14 +78,13 @@ def _metric_names(config: StudyConfig) -> dict[str, list[str]]:
     return {attrs.METRIC_NAMES: [task_info(config.task).metric]}
 
 
-SAMPLER_NAMES = {"tpe": "TPE", "random": "random", "grid": "grid", "cmaes": "CMA-ES"}
 DESCRIPTION_MAX = 160
 
 
 def describe(config: StudyConfig) -> str:
     """The study in one line for people (the dashboard's study list)."""
     trials = f"{config.n_trials} trial" + "s" * (config.n_trials != 1)
-    parts = [f"{config.algorithm} on {config.task}", trials, SAMPLER_NAMES[config.sampler]]
+    parts = [f"{config.algorithm} on {config.task}", trials, SAMPLERS[config.sampler].title]
     parts.append(f"space {config.search_space().ref}")
     if config.rerun_of:
         parts.append(f"rerun of {config.rerun_of}")

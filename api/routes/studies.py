@@ -28,7 +28,7 @@ from api.deps import (
 from api.paths import STUDIES
 from api.schemas import CONFLICT, ERRORS, NAME_REGEX, NOT_FOUND, to_json
 from api.submission import build_config, default_name
-from store import studies, views
+from store import rows, studies, views
 from store.settings import Settings
 
 router = APIRouter(
@@ -74,7 +74,7 @@ def _detail(storage: Any, name: str) -> bytes:
     return to_json(views.get_study(storage, name))
 
 
-@router.get("", response_model=views.StudyPage, dependencies=Read)
+@router.get("", response_model=rows.StudyPage, dependencies=Read)
 async def list_studies(
     request: Request,
     storage: StorageDep,
@@ -94,7 +94,7 @@ async def list_studies(
 @router.post(
     "",
     status_code=201,
-    response_model=views.StudyDetail,
+    response_model=rows.StudyDetail,
     dependencies=Write,
     responses=CONFLICT,
 )
@@ -123,7 +123,7 @@ def _create(
     return _json(to_json(detail), 201, {"Location": f"{router.prefix}/{name}"})
 
 
-@router.get("/{name}", response_model=views.StudyDetail, dependencies=Read, responses=NOT_FOUND)
+@router.get("/{name}", response_model=rows.StudyDetail, dependencies=Read, responses=NOT_FOUND)
 async def get_study(
     name: StudyName, request: Request, storage: StorageDep, settings: SettingsDep, cache: CacheDep
 ) -> Response:
@@ -132,9 +132,7 @@ async def get_study(
     return await _read(request, cache, settings, lambda: _detail(storage, name))
 
 
-@router.get(
-    "/{name}/trials", response_model=views.TrialPage, dependencies=Read, responses=NOT_FOUND
-)
+@router.get("/{name}/trials", response_model=rows.TrialPage, dependencies=Read, responses=NOT_FOUND)
 async def list_trials(
     name: StudyName,
     request: Request,
@@ -142,7 +140,7 @@ async def list_trials(
     settings: SettingsDep,
     cache: CacheDep,
     state: Annotated[
-        list[views.TrialStateName] | None,
+        list[rows.TrialStateName] | None,
         Query(max_length=5, description="Only trials in these states (repeat to give several)."),
     ] = None,
     offset: Offset = 0,
@@ -171,7 +169,7 @@ def _act(
 
 
 @router.post(
-    "/{name}/stop", response_model=views.StudyDetail, dependencies=Write, responses=NOT_FOUND
+    "/{name}/stop", response_model=rows.StudyDetail, dependencies=Write, responses=NOT_FOUND
 )
 async def stop_study(
     name: StudyName, storage: StorageDep, settings: SettingsDep, cache: CacheDep
@@ -181,7 +179,7 @@ async def stop_study(
 
 
 @router.post(
-    "/{name}/resume", response_model=views.StudyDetail, dependencies=Write, responses=NOT_FOUND
+    "/{name}/resume", response_model=rows.StudyDetail, dependencies=Write, responses=NOT_FOUND
 )
 async def resume_study(
     name: StudyName, storage: StorageDep, settings: SettingsDep, cache: CacheDep

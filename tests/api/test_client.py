@@ -30,7 +30,7 @@ from api.client import (
     TrialCounts,
     WaitTimedOut,
 )
-from store import studies, views
+from store import rows, studies
 from tests.api.conftest import MakeStudy
 from tests.api.helpers import (
     COMPLETE,
@@ -66,13 +66,13 @@ def pc(api: Api) -> Client:
 @pytest.mark.parametrize(
     ("ours", "theirs"),
     [
-        (StudySummary, views.StudySummary),
-        (Study, views.StudyDetail),
-        (Trial, views.Trial),
-        (TrialCounts, views.TrialCounts),
-        (BestTrial, views.BestTrial),
-        (FailingWorker, views.FailingWorker),
-        (SkippingWorker, views.SkippingWorker),
+        (StudySummary, rows.StudySummary),
+        (Study, rows.StudyDetail),
+        (Trial, rows.Trial),
+        (TrialCounts, rows.TrialCounts),
+        (BestTrial, rows.BestTrial),
+        (FailingWorker, rows.FailingWorker),
+        (SkippingWorker, rows.SkippingWorker),
     ],
 )
 def test_the_rows_have_the_servers_fields(ours: type, theirs: type) -> None:

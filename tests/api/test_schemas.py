@@ -13,18 +13,18 @@ from api import schemas
 from api.main import create_app
 from api.paths import API_PREFIX, STUDIES
 from api.settings import Settings
-from store import views
+from store import rows
 
 ROWS = [
-    views.TrialCounts,
-    views.StudySummary,
-    views.BestTrial,
-    views.FailingWorker,
-    views.SkippingWorker,
-    views.StudyDetail,
-    views.Trial,
-    views.StudyPage,
-    views.TrialPage,
+    rows.TrialCounts,
+    rows.StudySummary,
+    rows.BestTrial,
+    rows.FailingWorker,
+    rows.SkippingWorker,
+    rows.StudyDetail,
+    rows.Trial,
+    rows.StudyPage,
+    rows.TrialPage,
 ]
 """Every row the study routes answer; each is an OpenAPI component of the same name."""
 
@@ -50,13 +50,13 @@ def test_the_openapi_component_is_the_store_row(openapi: dict[str, Any], row: ty
     assert set(component["required"]) == {
         f.name
         for f in dataclasses.fields(row)
-        if f.default is dataclasses.MISSING or row is views.TrialCounts  # always sent
+        if f.default is dataclasses.MISSING or row is rows.TrialCounts  # always sent
     }
 
 
 def test_the_trial_and_detail_say_what_they_said() -> None:
     """The descriptions the API's users read, now declared on the store's rows."""
-    detail, trial = fields_and_descriptions(views.StudyDetail), fields_and_descriptions(views.Trial)
+    detail, trial = fields_and_descriptions(rows.StudyDetail), fields_and_descriptions(rows.Trial)
     assert detail["spec"] == "The study's configuration, as created."
     assert detail["state"].startswith("stopped or failing when set so, else complete")
     assert detail["failing_workers"] == "Workers that gave up on it."

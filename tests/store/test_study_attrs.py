@@ -14,7 +14,7 @@ import optuna
 import pytest
 
 from search_spaces import default_space
-from store import attrs, studies, views
+from store import attrs, rows, studies, views
 from store.config import StudyConfig
 from store.storage import open_storage
 from tests.store.legacy import make_legacy_study, small_config
@@ -38,7 +38,7 @@ def system_attrs(url: str, name: str) -> dict:
     return storage.get_study_system_attrs(storage.get_study_id_from_name(name))
 
 
-def listed(url: str, name: str) -> views.StudySummary:
+def listed(url: str, name: str) -> rows.StudySummary:
     """The study as a page of the listing shows it (the page query, not the one-study one)."""
     page = views.list_studies(open_storage(url), 0, 10_000)
     (found,) = [s for s in page.items if s.name == name]

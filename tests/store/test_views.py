@@ -18,7 +18,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.trial import FrozenTrial, TrialState
 
 from search_spaces import default_space
-from store import attrs, studies, views
+from store import attrs, rows, studies, views
 from store.config import StudyConfig
 from store.storage import open_storage
 
@@ -34,12 +34,12 @@ DISTRIBUTIONS = {
 @pytest.mark.parametrize(
     ("status", "counts", "n_trials", "expected"),
     [
-        (attrs.STOPPED, views.TrialCounts(complete=9), 3, "stopped"),
-        (attrs.FAILING, views.TrialCounts(running=1), 3, "failing"),
-        (attrs.ACTIVE, views.TrialCounts(complete=2, pruned=1, running=1), 3, "complete"),
-        (None, views.TrialCounts(running=1, fail=4), 3, "running"),
-        (None, views.TrialCounts(fail=2, waiting=1), 3, "queued"),
-        (attrs.ACTIVE, views.TrialCounts(), 1, "queued"),
+        (attrs.STOPPED, rows.TrialCounts(complete=9), 3, "stopped"),
+        (attrs.FAILING, rows.TrialCounts(running=1), 3, "failing"),
+        (attrs.ACTIVE, rows.TrialCounts(complete=2, pruned=1, running=1), 3, "complete"),
+        (None, rows.TrialCounts(running=1, fail=4), 3, "running"),
+        (None, rows.TrialCounts(fail=2, waiting=1), 3, "queued"),
+        (attrs.ACTIVE, rows.TrialCounts(), 1, "queued"),
     ],
 )
 def test_study_state(status: str | None, counts, n_trials: int, expected: str) -> None:
@@ -48,8 +48,8 @@ def test_study_state(status: str | None, counts, n_trials: int, expected: str) -
 
 def test_trial_state_names_are_optunas() -> None:
     """The API's and the CLI's names of trial states, and the counts, follow Optuna's."""
-    assert tuple(s.name.lower() for s in TrialState) == views.TRIAL_STATES
-    assert [f.name for f in dataclasses.fields(views.TrialCounts)] == list(views.TRIAL_STATES)
+    assert tuple(s.name.lower() for s in TrialState) == rows.TRIAL_STATES
+    assert [f.name for f in dataclasses.fields(rows.TrialCounts)] == list(rows.TRIAL_STATES)
 
 
 def _config(n_trials: int = 4) -> StudyConfig:
@@ -132,11 +132,11 @@ def test_sql_and_journal_read_models_agree(journal, postgres) -> None:
     assert from_sql == from_journal
     detail = from_sql["detail"]
     assert detail.state == "running" and detail.best_value == 0.75
-    assert detail.trials == views.TrialCounts(running=1, complete=2, pruned=1, fail=1)
-    assert detail.best_trial == views.BestTrial(
+    assert detail.trials == rows.TrialCounts(running=1, complete=2, pruned=1, fail=1)
+    assert detail.best_trial == rows.BestTrial(
         0, 0.75, {"T": 4, "state_lr": 0.01, "activation": "gelu"}, [0.5, 0.75]
     )
-    assert detail.failing_workers == [views.FailingWorker("b:2", "3 failures in a row", 3, "same")]
+    assert detail.failing_workers == [rows.FailingWorker("b:2", "3 failures in a row", 3, "same")]
     assert detail.skipping_workers == []
     assert [s.name for s in from_sql["summaries"]] == [name, f"{name}-other"]
     assert from_sql["summaries"][1].state == "complete"
