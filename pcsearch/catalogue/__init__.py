@@ -28,6 +28,7 @@ from pcsearch.catalogue.hyperparameters import (
 )
 from pcsearch.catalogue.models import MODELS, ModelInfo
 from pcsearch.catalogue.modes import MODE_ALGORITHMS, MODES, Mode, ModeInfo
+from pcsearch.catalogue.ood import ood_tasks
 from pcsearch.catalogue.registry import by_name
 from pcsearch.catalogue.task_types import (
     CIFAR_AUGMENTATION,
@@ -39,7 +40,14 @@ from pcsearch.catalogue.task_types import (
 from pcsearch.errors import UnknownNameError, UnsupportedError
 
 TASKS: dict[str, TaskInfo] = by_name(
-    [*discriminative_tasks(), *autoencoder_tasks(), *sampling_tasks(), *memory_tasks()], "task"
+    [
+        *discriminative_tasks(),
+        *ood_tasks(),
+        *autoencoder_tasks(),
+        *sampling_tasks(),
+        *memory_tasks(),
+    ],
+    "task",
 )
 
 

@@ -30,6 +30,11 @@ _CIFAR10 = "x/255, then per channel (x - mean)/std with Table 6's values (pcsear
 _CIFAR100 = _CIFAR10
 _TINY = "x/255, then per channel (x - mean)/std with Table 6's values (pcsearch.data.tinyimagenet)"
 _STANDARDISED = "standardised per feature by the training split's mean and std"
+_OOD_CODE = (
+    "x/255, then (x - {})/{} (the paper's OOD code: each set by its own statistics, "
+    "liukidar/pcx v0.6.1 examples/s5_analysis_and_metrics/properties_of_PCNs/utils.py), "
+    "flattened to 784"
+)
 
 
 _FLAT_28 = (784,)
@@ -65,6 +70,39 @@ DATASETS: dict[str, DatasetInfo] = by_name(
         ),
         DatasetInfo("iris", "iris sepal and petal length", (2,), 3, _STANDARDISED),
         DatasetInfo("mnist-parity", "MNIST labelled even (0) or odd (1)", _FLAT_28, 2, _IDX),
+        # Appendix F's sets, as its code loads them (pcsearch.data.ood_mnist and the loaders).
+        DatasetInfo(
+            "mnist-ood",
+            "MNIST as Appendix F's code loads it",
+            _FLAT_28,
+            10,
+            "the code's 30,000 training images (numpy seed 42), all 10,000 test images; "
+            + _OOD_CODE.format(0.1307, 0.3081),
+        ),
+        DatasetInfo(
+            "fashionmnist-ood",
+            "Fashion-MNIST as Appendix F's code loads it",
+            _FLAT_28,
+            10,
+            _OOD_CODE.format(0.2860, 0.3530),
+        ),
+        DatasetInfo("kmnist", "Kuzushiji-MNIST", _FLAT_28, 10, _OOD_CODE.format(0.1918, 0.3483)),
+        DatasetInfo(
+            "emnist-letters",
+            "EMNIST letters a-j",
+            _FLAT_28,
+            10,
+            "letters a..j only (labels 1..10 shifted to 0..9), images transposed as the files "
+            "store them (torchvision does not turn them upright); "
+            + _OOD_CODE.format(0.1722, 0.3309),
+        ),
+        DatasetInfo(
+            "notmnist",
+            "notMNIST letters A-J (test split only)",
+            _FLAT_28,
+            10,
+            "its 10,000 test images serve as both splits; " + _OOD_CODE.format(0.4248, 0.4585),
+        ),
     ],
     "dataset",
 )

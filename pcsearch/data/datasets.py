@@ -6,9 +6,12 @@ trusted only after parsing: their md5 is not checked because recompressed copies
 same content are common and fine. The bundled sets come from scikit-learn and need no files.
 
 CIFAR, Tiny ImageNet and CelebA have their own modules (`pcsearch.data.cifar`,
-`.tinyimagenet`, `.celeba`). The "-raw" variants (`mnist-raw`, `fashionmnist-raw`,
-`cifar10-raw`) are the same files with pixels x/255 in [0, 1], not normalised: what the
-paper's autoencoders train on (its code loads them with `should_normalize=False`).
+`.tinyimagenet`, `.celeba`), and so do the OOD sets of Appendix F (`.kmnist`, `.emnist`,
+`.notmnist`); `mnist-ood` and `fashionmnist-ood` are the MNIST files as that study's code
+normalises them, MNIST cut to its 30,000 training images (`pcsearch.data.ood_mnist`).
+The "-raw" variants (`mnist-raw`, `fashionmnist-raw`, `cifar10-raw`) are the same files
+with pixels x/255 in [0, 1], not normalised: what the paper's autoencoders train on (its
+code loads them with `should_normalize=False`).
 
 No `.npz` cache of the IDX sets is written (Tiny ImageNet keeps one of uint8 images:
 decoding its JPEGs is slow): parsing the gzip files takes well under a second, a float32
@@ -32,13 +35,14 @@ import numpy as np
 
 from pcsearch.catalogue.datasets import DATASETS as CATALOGUE_DATASETS
 from pcsearch.catalogue.registry import check_registry
-from pcsearch.data import celeba, cifar, tinyimagenet
+from pcsearch.data import celeba, cifar, emnist, kmnist, notmnist, ood_mnist, tinyimagenet
 from pcsearch.data.celeba import clear_cache as clear_celeba_cache
 from pcsearch.data.celeba import load_celeba
 from pcsearch.data.cifar import CifarName, load_cifar
 from pcsearch.data.cifar import clear_cache as clear_cifar_cache
 from pcsearch.data.download import DataFile, DataFiles, download
 from pcsearch.data.idx import read_idx
+from pcsearch.data.idx_sets import standardise
 from pcsearch.data.iris import load_iris_split
 from pcsearch.data.tinyimagenet import clear_cache as clear_tinyimagenet_cache
 from pcsearch.data.tinyimagenet import load_tinyimagenet
@@ -155,7 +159,10 @@ def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:
 def clear_cache() -> None:
     """Forget the in-memory copies, e.g. after replacing files on disk."""
     _load_idx.cache_clear()
+    _load_ood_idx.cache_clear()
     _load_bundled.cache_clear()
+    for module in (kmnist, emnist, notmnist):
+        module.clear_cache()
     clear_cifar_cache()
     clear_tinyimagenet_cache()
     clear_celeba_cache()
@@ -270,6 +277,22 @@ def _load_idx(name: str, root: str, raw: bool = False) -> Dataset:
     return _make(name, _normalise(x_tr), y_tr, _normalise(x_te), y_te, _IDX_CLASSES)
 
 
+@functools.lru_cache(maxsize=2)
+def _load_ood_idx(name: str, root: str, subset: bool) -> Dataset:
+    """``name`` as the paper's OOD code loads it (``pcsearch.data.ood_mnist``): its own
+    mean and std; ``subset``: only the code's 30,000 training images."""
+    folder = Path(root) / name
+    _ensure_files(name, folder)
+    x_tr, y_tr = _read_split(folder, "train")
+    x_te, y_te = _read_split(folder, "t10k")
+    if subset:
+        keep = ood_mnist.code_training_subset(len(x_tr))
+        x_tr, y_tr = x_tr[keep], y_tr[keep]
+    mean, std = ood_mnist.STATS[name]
+    x_tr, x_te = standardise(x_tr, mean, std), standardise(x_te, mean, std)
+    return _make(f"{name}-ood", x_tr, y_tr, x_te, y_te, _IDX_CLASSES)
+
+
 # ------------------------------------------------------------------------ bundled sets
 
 
@@ -317,6 +340,10 @@ def _idx(name: str, raw: bool = False) -> Loader:
     return lambda data_dir: _load_idx(name, str(_root(data_dir).resolve()), raw)
 
 
+def _ood_idx(name: str, subset: bool = False) -> Loader:
+    return lambda data_dir: _load_ood_idx(name, str(_root(data_dir).resolve()), subset)
+
+
 def _cifar(name: CifarName, raw: bool = False) -> Loader:
     label = f"{name}-raw" if raw else name
     return lambda data_dir: _make(label, *load_cifar(name, _root(data_dir), normalise=not raw))
@@ -347,6 +374,11 @@ LOADERS: dict[str, Loader] = {
     "two-circles": lambda d: _load_bundled("two-circles"),
     "iris": lambda d: _make("iris", *load_iris_split()),
     "mnist-parity": _parity("mnist"),
+    "mnist-ood": _ood_idx("mnist", subset=True),
+    "fashionmnist-ood": _ood_idx("fashionmnist"),
+    "kmnist": lambda d: _make("kmnist", *kmnist.load_kmnist(_root(d))),
+    "emnist-letters": lambda d: _make("emnist-letters", *emnist.load_emnist_letters(_root(d))),
+    "notmnist": lambda d: _make("notmnist", *notmnist.load_notmnist(_root(d))),
 }
 """One loader per data set of ``pcsearch.catalogue.DATASETS`` (checked below); the "-raw"
 variants read the same files with pixels x/255 in [0, 1]."""
@@ -377,6 +409,11 @@ FILES: dict[str, Callable[[], DataFiles] | None] = {
     "two-circles": None,
     "iris": None,
     "mnist-parity": lambda: idx_files("mnist"),
+    "mnist-ood": lambda: idx_files("mnist"),
+    "fashionmnist-ood": lambda: idx_files("fashionmnist"),
+    "kmnist": kmnist.data_files,
+    "emnist-letters": emnist.data_files,
+    "notmnist": notmnist.data_files,
 }
 """The files each loader of ``LOADERS`` reads, from the loader modules' own lists (built at
 call time, so patched mirrors are seen); None for the sets scikit-learn bundles or makes,

@@ -39,15 +39,34 @@ class DataFile:
     """One file a loader reads from its data set's folder, and where to get it.
 
     ``urls`` are tried in order; empty when it cannot be downloaded (CelebA's Google Drive).
-    ``md5`` is the published checksum, None when there is none. ``instead`` names entries of
-    the same folder that the loader reads in this file's place when present (an extracted
-    folder, a cache it wrote), so with one of them there the file is not needed.
+    ``md5`` is the published checksum, None when there is none; ``sha256``, where one is
+    published too, is checked beside it. A file with neither is never downloaded (see
+    ``unverified``). ``instead`` names entries of the same folder that the loader reads in
+    this file's place when present (an extracted folder, a cache it wrote), so with one of
+    them there the file is not needed.
     """
 
     name: str
     urls: tuple[str, ...] = ()
     md5: str | None = None
     instead: tuple[str, ...] = ()
+    sha256: str | None = None
+
+    @property
+    def checksums(self) -> dict[str, str]:
+        """Algorithm -> expected hex digest, for every published checksum."""
+        return {k: v.lower() for k, v in (("md5", self.md5), ("sha256", self.sha256)) if v}
+
+    def unverified(self, folder: Path) -> str | None:
+        """Why this file must not be downloaded (it has URLs but no checksum to verify the
+        bytes against), with the fix; None when it may be."""
+        if not self.urls or self.checksums:
+            return None
+        return (
+            f"{self.name} has no published checksum recorded in pcsearch, so it is not "
+            f"downloaded unverified. To fix, download it yourself from {self.urls[0]}, check "
+            f"that it is the file you expect, and copy it into {folder}"
+        )
 
 
 @dataclass(frozen=True)

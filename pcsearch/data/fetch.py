@@ -1,11 +1,12 @@
 """Data sets onto a machine ahead of time: fetch where there is internet, verify where not.
 
 GPU nodes often have no internet, so a loader's own download-when-missing cannot help
-there. ``fetch`` downloads a data set's missing or damaged files (md5-checked, atomic) into
+there. ``fetch`` downloads a data set's missing or damaged files (checksummed, atomic) into
 the data folder on a machine that is online; after the folder is copied to the node,
-``verify`` says per file whether it is there and matches its published checksum, without
-downloading anything. The files, URLs and checksums are the loaders' own
-(``pcsearch.data.datasets.FILES``), never a second list.
+``verify`` says per file whether it is there and matches its published checksums (md5, and
+sha256 where recorded), without downloading anything. A file with no recorded checksum is
+never downloaded: its fix says where to get it by hand. The files, URLs and checksums are
+the loaders' own (``pcsearch.data.datasets.FILES``), never a second list.
 
 A file counts as there when the loader would not need it: the file itself, or an entry the
 loader reads in its place (an extracted folder, a cache it wrote), which is not checksummed.
@@ -50,7 +51,7 @@ def data_files(name: str) -> DataFiles | None:
 
 def verify(name: str, data_dir: str | Path | None = None) -> list[FileReport]:
     """Check the files of ``name`` in ``data_dir`` (default: the configured data folder)
-    against their published md5, downloading nothing; [] for a set that needs no file."""
+    against their published checksums, downloading nothing; [] for a set that needs no file."""
     files = data_files(name)
     if files is None:
         return []
@@ -61,7 +62,7 @@ def verify(name: str, data_dir: str | Path | None = None) -> list[FileReport]:
 def _readable(
     name: str, data_dir: str | Path | None, reports: list[FileReport]
 ) -> list[FileReport]:
-    """A file whose md5 differs is still usable when the loader reads it (a copy that was
+    """A file whose checksum differs is still usable when the loader reads it (a copy that was
     recompressed, as some mirrors ship MNIST): try the loader once, but only when nothing is
     missing, so that it downloads nothing."""
     if not any(r.status == "corrupt" for r in reports) or any(
@@ -70,16 +71,16 @@ def _readable(
         return reports
     try:
         load_dataset(name, data_dir)
-    except Exception:  # noqa: BLE001 - any failure to read leaves the md5 verdict standing
+    except Exception:  # noqa: BLE001 - any failure to read leaves the checksum verdict standing
         return reports
-    note = "md5 differs from the published file, but pcsearch reads it correctly"
+    note = "checksum differs from the published file, but pcsearch reads it correctly"
     return [FileReport(r.path, "present", note) if r.status == "corrupt" else r for r in reports]
 
 
 def fetch(
     name: str, data_dir: str | Path | None = None, *, timeout: float = DEFAULT_TIMEOUT_S
 ) -> list[FileReport]:
-    """Download the files of ``name`` that are missing or fail their md5 into ``data_dir``
+    """Download the files of ``name`` that are missing or fail their checksum into ``data_dir``
     (default: the configured data folder); files already there and valid are kept as they
     are. A file that cannot be fetched is reported as failed with its fix, not raised."""
     files = data_files(name)
@@ -110,18 +111,22 @@ def _inspect(name: str, files: DataFiles, folder: Path, file: DataFile) -> FileR
     missing, with the fix."""
     path = folder / file.name
     if path.is_file():
-        if file.md5 is None:
+        expected = file.checksums
+        if not expected:
             return FileReport(path, "present", "no published checksum to compare")
         try:
-            found = file_digest(path)
+            found = {k: file_digest(path, k) for k in expected}
         except OSError as err:  # e.g. copied in without read permission
             return FileReport(path, "corrupt", f"cannot be read ({err}); fix its permissions")
-        if found == file.md5.lower():
-            return FileReport(path, "present", "md5 matches")
+        if found == expected:
+            return FileReport(path, "present", _matches(expected))
+        wrong = "; ".join(
+            f"{k} {found[k]}, expected {v}" for k, v in expected.items() if found[k] != v
+        )
         return FileReport(
             path,
             "corrupt",
-            f"md5 {found}, expected {file.md5}: damaged or not the published file. "
+            f"{wrong}: damaged or not the published file. "
             f"To fix, delete it, then {_how_to_get(name, folder, file)}",
         )
     for other in file.instead:
@@ -139,9 +144,14 @@ def _fetch_one(
         return found
     if not file.urls:
         return FileReport(found.path, "failed", found.detail)
+    refused = file.unverified(folder)
+    if refused is not None:
+        return FileReport(found.path, "failed", refused)
     hint = f"To fix, {_how_to_get(name, folder, file)}."
     try:
-        path = download(file.urls, found.path, md5=file.md5, timeout=timeout, hint=hint)
+        path = download(
+            file.urls, found.path, md5=file.md5, sha256=file.sha256, timeout=timeout, hint=hint
+        )
     except (DataUnavailableError, DataFormatError) as err:
         kept = " (the damaged copy is still there)" if found.status == "corrupt" else ""
         return FileReport(found.path, "failed", f"{err}{kept}")
@@ -149,5 +159,11 @@ def _fetch_one(
         return FileReport(
             found.path, "failed", f"cannot save {file.name} into {folder}: {err}. {hint}"
         )
-    replaced = ", replacing a copy with the wrong md5" if found.status == "corrupt" else ""
-    return FileReport(path, "downloaded", f"{path.stat().st_size} bytes, md5 matches{replaced}")
+    replaced = ", replacing a copy with the wrong checksum" if found.status == "corrupt" else ""
+    size = path.stat().st_size
+    return FileReport(path, "downloaded", f"{size} bytes, {_matches(file.checksums)}{replaced}")
+
+
+def _matches(checksums: dict[str, str]) -> str:
+    """``md5 matches`` or ``md5 and sha256 match``."""
+    return f"{' and '.join(checksums)} {'match' if len(checksums) > 1 else 'matches'}"

@@ -18,6 +18,8 @@ from pcsearch.data import tinyimagenet as tin
 from tests.data.test_celeba import write_tree
 from tests.data.test_cifar import write_archive
 from tests.data.test_datasets import write_tiny_set
+from tests.data.test_ood_sets import offline as ood_offline
+from tests.data.test_ood_sets import write_emnist, write_kmnist, write_notmnist
 from tests.data.test_tinyimagenet import fake_files, write_folder
 
 WRITERS: dict[str, Callable[[Path], object]] = {
@@ -27,9 +29,12 @@ WRITERS: dict[str, Callable[[Path], object]] = {
     "cifar100": lambda root: write_archive(root, "cifar100"),
     "tinyimagenet": lambda root: write_folder(root, fake_files()),
     "celeba": write_tree,
+    "kmnist": write_kmnist,
+    "emnist-letters": write_emnist,
+    "notmnist": write_notmnist,
 }
-"""The files of each format, by the set that reads them (the "-raw" and "-parity" sets read
-the files of the set they derive from)."""
+"""The files of each format, by the set that reads them (the "-raw", "-parity" and "-ood" sets
+read the files of the set they derive from)."""
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +53,7 @@ def _offline(monkeypatch: pytest.MonkeyPatch, refused_url: str, no_proxies: None
     for name in cifar.MIRRORS:
         monkeypatch.setitem(cifar.MIRRORS, name, (refused_url,))
     monkeypatch.setattr(tin, "MIRRORS", (refused_url,))
+    ood_offline(monkeypatch, refused_url)
     ds.clear_cache()
     yield
     ds.clear_cache()
