@@ -10,14 +10,19 @@ differ from PC besides the noise:
 * a free h_0 has a standard normal prior (``bottom_precision`` 1), as the first layer of the
   paper's code has (a unit-variance Gaussian around a constant prediction).
 
-After training, ``sample`` leaves every state free, the data layer too, and records the
-data layer after ``T_sample`` noisy steps: samples of the learned p(x) (or p(x | label)).
+After training, ``sample`` leaves every state free, the data layer too, runs ``T_sample``
+noisy steps and returns both readings of the data layer: its noisy state h_L and the
+noise-free prediction mu_L of the states below it. The paper's MNIST scripts report the
+prediction (their ``vodes[-1].get("u")``), its iris script the state (``get("h")``); the
+sampling evaluation picks one (``sample_from``).
 
 The Langevin momentum starts at zero for every batch, as the states do (the paper's code
 carries it over from the previous batch's unrelated states).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import equinox as eqx
 import jax
@@ -26,8 +31,18 @@ import optax
 
 from pcsearch.algorithms.langevin import langevin
 from pcsearch.algorithms.predictive_coding import PredictiveCoding
+from pcsearch.energy import split_states
 from pcsearch.hyperparams import TracedHyperparameters
 from pcsearch.models.base import PCModel
+
+
+class Samples(NamedTuple):
+    """The free data layer after sampling, [count, *data shape] each."""
+
+    state: jax.Array
+    """h_L itself: the prediction plus the Langevin noise of a variance-``input_var`` layer."""
+    prediction: jax.Array
+    """mu_L, the data layer's prediction from the final states below it: no pixel noise."""
 
 
 class MonteCarloPC(PredictiveCoding):
@@ -54,28 +69,37 @@ class MonteCarloPC(PredictiveCoding):
         key: jax.Array,
         count: int,
         steps: int | None = None,
-    ) -> jax.Array:
-        """``count`` samples of the data layer, [count, *data shape].
+    ) -> Samples:
+        """``count`` samples of the data layer (its state and its prediction).
 
         ``bottom`` is None for unconditional generation (h_0 free) or the [count, ...]
-        labels h_0 is clamped to. Every other state starts as in training (the data layer
-        at its prediction) and all move, the data layer included, for ``steps`` (default
-        ``T_sample``) Langevin steps.
+        labels h_0 is clamped to. Every other state starts as in training, and the data
+        layer at its prediction, or at zero with ``init="zeros"`` (the paper's MNIST code
+        sets every state, the data layer's too, to zero); all move, the data layer
+        included, for ``steps`` (default ``T_sample``) Langevin steps.
         """
         steps = self.T_sample if steps is None else steps
         init_key, noise_key = jax.random.split(key)
         states, prediction = self.init_states(
             model, bottom, init_key, hp.init_std, batch_size=count
         )
+        top = jnp.zeros_like(prediction) if self.init == "zeros" else prediction
         free = jnp.ones_like(prediction)
         states = self.infer(
             model,
             bottom,
-            (*states, prediction),
+            (*states, top),
             jnp.zeros_like(prediction),
             hp,
             steps=steps,
             top_free=free,
             key=noise_key,
         )
-        return states[-1]
+        predict = jax.vmap(lambda b, s: _data_prediction(model, b, s))
+        return Samples(states[-1], predict(bottom, states))
+
+
+def _data_prediction(model: PCModel, bottom: jax.Array | None, states) -> jax.Array:
+    """mu_L of one example from its states (h_0 first when free, the data layer last)."""
+    h0, hidden, _ = split_states(bottom, states, jnp.ones(()))
+    return model.predict(model.depth - 1, [h0, *hidden])

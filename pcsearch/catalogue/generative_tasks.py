@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from pcsearch.catalogue.memory_cells import MEMORY_CELLS
-from pcsearch.catalogue.paper_best import PAPER_VALUES
 from pcsearch.catalogue.task_types import TaskInfo
 
 _AUTOENCODER = {
@@ -65,35 +64,77 @@ def autoencoder_tasks() -> list[TaskInfo]:
     ]
 
 
+_MCPC_CODE = "liukidar/pcx v0.6.1, examples/s4_2_generative_mode/generation_mcpc/"
 _MCPC = {"weight_optimizer": "adamw", "weight_schedule": "constant", "h_var": 1.0,
-         "T_sample": 10_000}  # fmt: skip
+         "T_sample": 10_000, "layout": "code"}  # fmt: skip
+"""Every MCPC task builds its code's generator (``layout``; pcsearch.models.generator):
+states before the activation and, unconditionally, no latent: the first hidden state's
+prior is N(b_0, I) around a learned bias. ``layout="paper-text"`` is Appendix C.2's."""
 _MCPC_IRIS = _MCPC | {
-    "latent_dim": 2, "hidden_width": 64, "hidden_layers": 1, "activation": "tanh",
+    "latent_dim": 2, "hidden_width": 64, "hidden_layers": 2, "activation": "tanh",
+    "data_activation": "none", "sample_from": "state",
     "state_lr": 0.01, "state_momentum": 0.9, "input_var": 0.01, "weight_lr": 1e-3,
     "weight_decay": 1e-4, "batch_size": 150, "T": 500, "epochs": 68, "init": "forward",
 }  # fmt: skip
-"""Appendix C.2's iris values; the weight lr (1e-3) and the 68 epochs of 150 batches are the
-paper's code's (its iris MCPC script in liukidar/pcx), which the paper does not state."""
-_MCPC_MNIST = _MCPC | {"hidden_width": 256, "hidden_layers": 3, "T": 1000, "epochs": 100}
-"""Appendix C.2: 256-unit hidden layers, T = 1000 (10000 to generate); 100 epochs as the
-paper's code trains. The searched values (Table 10) are the paper's best, in paper_best.json."""
-_MNIST_FID_BEST = PAPER_VALUES[("mcpc-mnist", "mcpc")].values
-"""mcpc-mnist's FID-optimised values (the paper's code; paper_best.json), lent to the
-conditional task, for which the paper publishes none."""
+"""Appendix C.2's iris values, in its code's network (mcpc_iris.py: nm_layers=3, two hidden
+states of 64 after a zero 2-d input, a linear data layer, states initialised by a forward
+pass, samples read from the data layer's state); the weight lr (1e-3) and the 68 epochs of
+150 batches are that script's, which the paper does not state."""
+_MCPC_MNIST = _MCPC | {
+    "latent_dim": 30, "hidden_width": 256, "hidden_layers": 4, "T": 1000, "epochs": 100,
+    "init": "zeros", "data_activation": "tanh", "sample_from": "prediction",
+}  # fmt: skip
+"""The code's MNIST generator (mcpc_mnist.py, mcpc_mnist_conditional.py: nm_layers=5, four
+hidden states of 256, tanh at the data layer, every state set to zero before inference,
+samples read from the data layer's noise-free prediction); T = 1000 (10000 to generate) and
+100 epochs as the code trains. latent_dim (30) is the width of the code's zero input: it
+only sets the initial spread of b_0 (and is the latent's width with layout=paper-text). The
+searched values (Table 10) are the code's best, in paper_best.json, per task."""
+_MCPC_SOURCE = {
+    "mcpc-iris": f"Appendix C.2 and its code ({_MCPC_CODE}mcpc_iris.py, the non-linear "
+    "model): the network, T, epochs and rates",
+    "mcpc-mnist": f"Appendix C.2 and its code ({_MCPC_CODE}mcpc_mnist.py): the network, "
+    "T = 1000, 10000 to sample, 100 epochs; the FID-optimised values (--metric fid)",
+    "mcpc-mnist-conditional": f"its code ({_MCPC_CODE}mcpc_mnist_conditional.py): the "
+    "network and the values its main sets",
+}
+_MCPC_ENERGY = {
+    "mcpc-iris": f"{_MCPC_CODE}mcpc_iris.py: the states step on the batch-summed (psum) "
+    "energy, each example's own gradient",
+    **{
+        task: f"{_MCPC_CODE}{script}: optim_h.step(..., True) scales the batch-mean (pmean) "
+        "gradient back by the batch size, each example's own"
+        for task, script in (
+            ("mcpc-mnist", "mcpc_mnist.py"),
+            ("mcpc-mnist-conditional", "mcpc_mnist_conditional.py"),
+        )
+    },
+}
+_MNIST_SCORES = (
+    "; scored by the MMD to the test set, with FID and inception score from pcsearch's own "
+    "MNIST classifier beside it (comparable in kind, not in value, to the paper's)"
+)
 
 
 def sampling_tasks() -> list[TaskInfo]:
     """Section 4.2's MCPC tasks (Appendix C.2): learn p(x) and sample it. Scored by the MMD
     between samples and held-out data (``pcsearch.training.sampling``)."""
     tasks = [
-        ("mcpc-iris", "iris", "iris sepal and petal length, 2-64-2 (h_0: 2-d latent)",
+        ("mcpc-iris", "iris",
+         "iris sepal and petal length, the code's 64-64-2 generator (h_1 ~ N(b_0, I), "
+         "samples: the data layer's state; layout=paper-text, hidden_layers=1: the text's "
+         "2-64-2 with a free 2-d latent)",
          _MCPC_IRIS, "sampling"),
-        ("mcpc-mnist", "mnist", "MNIST generation, 30-256-256-256-784 (h_0: 30-d latent)",
-         _MCPC_MNIST | {"latent_dim": 30, "init": "zeros"}, "sampling"),
+        ("mcpc-mnist", "mnist",
+         "MNIST generation, the code's 256x4-784 generator (h_1 ~ N(b_0, I), tanh data "
+         "layer, samples: its noise-free prediction; layout=paper-text, hidden_layers=3: "
+         "the text's 30-256-256-256-784 with a free 30-d latent)" + _MNIST_SCORES,
+         _MCPC_MNIST, "sampling"),
         ("mcpc-mnist-conditional", "mnist-parity",
-         "MNIST generation given even/odd, 2-256-256-256-784 (h_0: the one-hot parity); "
-         "defaults: mcpc-mnist's FID-best values", _MCPC_MNIST | _MNIST_FID_BEST,
-         "conditional-sampling"),
+         "MNIST generation given even/odd, the code's 2-256x4-784 generator (h_0: the "
+         "one-hot parity, tanh data layer, samples: its noise-free prediction)"
+         + _MNIST_SCORES,
+         _MCPC_MNIST, "conditional-sampling"),
     ]  # fmt: skip
     return [
         TaskInfo(
@@ -105,6 +146,8 @@ def sampling_tasks() -> list[TaskInfo]:
             direction="minimize",
             defaults=dict(defaults),
             mode=mode,
+            defaults_source=_MCPC_SOURCE[name],
+            state_energy_source=_MCPC_ENERGY[name],
         )
         for name, dataset, summary, defaults, mode in tasks
     ]

@@ -171,6 +171,32 @@ _LISTED: dict[str, HyperparameterInfo] = by_name(
             traced=True,
         ),
         HyperparameterInfo(
+            "layout",
+            "choice",
+            "MCPC generator: code (the paper's code: states before the activation, mu = "
+            "W f(h) + b; unconditionally no latent, the first hidden state's prior N(b_0, I) "
+            "around a learned bias) or paper-text (Appendix C.2: a free latent_dim-wide "
+            "h_0 ~ N(0, I), states after the activation)",
+            choices=("code", "paper-text"),
+            families=("mcpc",),
+        ),
+        HyperparameterInfo(
+            "data_activation",
+            "choice",
+            "MCPC generator's data-layer activation: tanh (the code's MNIST scripts, pixels "
+            "in [-1, 1]) or none (linear)",
+            choices=("none", "tanh"),
+            families=("mcpc",),
+        ),
+        HyperparameterInfo(
+            "sample_from",
+            "choice",
+            "what an MCPC sample is after T_sample steps: the data layer's noise-free "
+            "prediction (the code's MNIST scripts) or its noisy state (its iris script)",
+            choices=("prediction", "state"),
+            families=("mcpc",),
+        ),
+        HyperparameterInfo(
             "T_sample",
             "int",
             "MCPC Langevin steps with every state free when generating samples",

@@ -43,8 +43,9 @@ MODELS: dict[str, ModelInfo] = by_name(
         ),
         ModelInfo(
             "mlp-generator",
-            "MLP generator: h_0 (a latent or the label), hidden layers, linear data layer",
-            (*_MLP_SHAPE, "latent_dim"),
+            "MLP generator: h_0 (a latent, the label, or none), hidden layers, data layer; "
+            "MCPC in the code's layout or the text's (pcsearch.models.generator)",
+            (*_MLP_SHAPE, "latent_dim", "layout", "data_activation"),
         ),
     ],
     "model",

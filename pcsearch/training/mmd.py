@@ -1,9 +1,11 @@
 """Maximum mean discrepancy: how far generated samples are from held-out data.
 
 The sampling tasks need a score that is computable here for any data (the paper's FID and
-inception score need networks pcsearch does not ship): the MMD between the samples and the
-test set under a Gaussian (RBF) kernel, k(a, b) = exp(-||a - b||^2 / (2 s^2)). It is 0
-when the two distributions agree (the kernel is characteristic) and grows as they part.
+inception score read its own MNIST network; pcsearch reports FID and IS from a classifier
+of its own beside this, for MNIST only: ``pcsearch.training.sample_scores``): the MMD
+between the samples and the test set under a Gaussian (RBF) kernel,
+k(a, b) = exp(-||a - b||^2 / (2 s^2)). It is 0 when the two distributions agree (the kernel
+is characteristic) and grows as they part.
 The bandwidth s is the median distance between test points (the median heuristic), taken
 from the test set alone so that every trial of a task is measured with the same kernel.
 

@@ -18,7 +18,7 @@ from pcsearch.catalogue.registry import check_registry
 from pcsearch.training.device_data import DeviceData
 from pcsearch.training.evaluation import Classification, Evaluation, Reconstruction
 from pcsearch.training.memory import memory_data, recall_evaluation
-from pcsearch.training.sampling import Sampling
+from pcsearch.training.sampling import sampling_evaluation, with_digit_scores
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,10 @@ class ModeSetup:
     evaluate_every_epoch: bool = True
     """False: evaluate only after the last epoch (an evaluation that costs more than
     training, like associative-memory recall)."""
+    real_data_scores: Callable[[Evaluation, TaskInfo, str | None], Evaluation] | None = None
+    """(evaluation, task, data directory) -> the evaluation with the scores that need real
+    data (MCPC on MNIST: FID and IS from pcsearch's MNIST classifier); not for synthetic
+    runs. None: none."""
 
     def clamping(self, algorithm: str) -> Clamping:
         return self.bp if ALGORITHMS[algorithm].family == "bp" else self.pc
@@ -48,9 +52,11 @@ SETUPS: dict[str, ModeSetup] = {
         GENERATIVE, AUTOENCODER, lambda task, classes, params: Reconstruction()
     ),
     # MCPC only (no BP baseline): h_0 free, or clamped to the label; the data at the top.
-    "sampling": ModeSetup(GENERATIVE, GENERATIVE, lambda task, classes, params: Sampling(classes)),
+    "sampling": ModeSetup(
+        GENERATIVE, GENERATIVE, sampling_evaluation, real_data_scores=with_digit_scores
+    ),
     "conditional-sampling": ModeSetup(
-        CONDITIONAL, CONDITIONAL, lambda task, classes, params: Sampling(classes)
+        CONDITIONAL, CONDITIONAL, sampling_evaluation, real_data_scores=with_digit_scores
     ),
     # PC only: h_0 free, the images at the top; trained and tested on the same few images.
     "memory": ModeSetup(

@@ -118,6 +118,10 @@ def make_plan(
     total = params["epochs"] * batches * algo.weight_updates_per_batch()
     weights = WeightOptimizer(params["weight_optimizer"], total, params["weight_schedule"])
     evaluation = mode.evaluation(info, data.num_classes, params)
+    if mode.real_data_scores is not None and not data.synthetic:
+        evaluation = mode.real_data_scores(
+            evaluation, info, None if data_dir is None else str(data_dir)
+        )
     return Plan(info, algorithm, params, algo, weights, data, evaluation)
 
 

@@ -90,8 +90,9 @@ def test_data_layer_energy_has_precision_one_over_input_var_and_h0_a_unit_prior(
 
 def test_sampling_a_linear_gaussian_network_recovers_its_marginal() -> None:
     """h_0 ~ N(0, I) (the prior), x | h_0 ~ N(W h_0 + b, input_var I): MCPC's samples of the
-    free data layer follow N(b, W W^T + input_var I); clamping h_0 to a one-hot label c
-    gives N(W e_c + b, input_var I)."""
+    free data layer's state follow N(b, W W^T + input_var I), and its noise-free prediction
+    W h_0 + b follows N(b, W W^T); clamping h_0 to a one-hot label c gives N(W e_c + b,
+    input_var I) for the state and exactly W e_c + b for the prediction."""
     weight = np.array([[1.0, 0.0], [0.5, 0.5]], np.float32)
     bias = np.array([0.5, -1.0], np.float32)
     model = _linear(weight, bias)
@@ -99,15 +100,34 @@ def test_sampling_a_linear_gaussian_network_recovers_its_marginal() -> None:
     hp, key, chains = _hp(), jax.random.PRNGKey(2), 3000
 
     mcpc = make_algorithm("mcpc", params, GENERATIVE)
-    samples = np.asarray(mcpc.sample(model, None, hp, key, chains))
-    np.testing.assert_allclose(samples.mean(axis=0), bias, atol=0.08)
+    drawn = mcpc.sample(model, None, hp, key, chains)
+    state, prediction = np.asarray(drawn.state), np.asarray(drawn.prediction)
+    np.testing.assert_allclose(state.mean(axis=0), bias, atol=0.08)
     expected = weight @ weight.T + 0.25 * np.eye(2)
-    np.testing.assert_allclose(np.cov(samples.T), expected, rtol=0.1, atol=0.04)
+    np.testing.assert_allclose(np.cov(state.T), expected, rtol=0.1, atol=0.04)
+    np.testing.assert_allclose(prediction.mean(axis=0), bias, atol=0.08)
+    np.testing.assert_allclose(np.cov(prediction.T), weight @ weight.T, rtol=0.1, atol=0.04)
 
     conditional = make_algorithm("mcpc", params, CONDITIONAL)
     labels = jax.nn.one_hot(jnp.arange(chains) % 2, 2)
-    samples = np.asarray(conditional.sample(model, labels, hp, key, chains, steps=300))
+    drawn = conditional.sample(model, labels, hp, key, chains, steps=300)
+    state, prediction = np.asarray(drawn.state), np.asarray(drawn.prediction)
     for c in (0, 1):
-        mine = samples[c::2]
+        mine = state[c::2]
         np.testing.assert_allclose(mine.mean(axis=0), weight[:, c] + bias, atol=0.08)
         np.testing.assert_allclose(mine.var(axis=0), [0.25, 0.25], rtol=0.12)
+        np.testing.assert_allclose(prediction[c::2], np.broadcast_to(weight[:, c] + bias,
+                                   (chains // 2, 2)), atol=1e-5)  # fmt: skip
+
+
+@pytest.mark.parametrize("init", ["zeros", "forward"])
+def test_sampling_starts_the_data_layer_at_zero_or_at_its_prediction(init: str) -> None:
+    """With no step taken, the data layer is where sampling starts it: at zero where every
+    state starts at zero (the paper's MNIST code), else at its forward prediction; the
+    prediction is read from the states below either way."""
+    model = _linear(np.eye(2, dtype=np.float32), np.array([0.5, -1.0], np.float32))
+    mcpc = make_algorithm("mcpc", {"T": 1, "init": init, "T_sample": 1}, GENERATIVE)
+    drawn = mcpc.sample(model, None, _hp(), jax.random.PRNGKey(0), 4, steps=0)
+    start = [0.0, 0.0] if init == "zeros" else [0.5, -1.0]
+    np.testing.assert_allclose(np.asarray(drawn.state), np.tile(start, (4, 1)))
+    np.testing.assert_allclose(np.asarray(drawn.prediction), np.tile([0.5, -1.0], (4, 1)))
