@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"peer unavailable: could not create {DEFAULT_PEER_VENV}: {err}")
             peer_python = None
     peer_info = None
-    if peer_python is not None and ({"a", "b", "c"} & set(args.settings)):
+    if peer_python is not None and ({"a", "b", "c", "d"} & set(args.settings)):
         peer_info, reason = check_peer(peer_python)
         if peer_info is None:
             print(f"peer unavailable: {reason}")

@@ -34,9 +34,13 @@ def peer_args(setting: Setting, params: dict[str, Any], data: list[str]) -> list
     else:
         structure = ["--model", setting.model]
     augmentation = task_info(setting.task).augmentation
-    if augmentation.crop is not None or augmentation.padding not in (0, 4):
+    if augmentation.crop is not None:
+        if augmentation.padding or not augmentation.flip:
+            raise RunFailed(f"the peer crops without padding and flips, not {augmentation}")
+        structure += ["--crop", str(augmentation.crop)]
+    elif augmentation.padding not in (0, 4):
         raise RunFailed(f"the peer has no augmentation like {setting.task}'s {augmentation}")
-    if augmentation.padding and augmentation.flip:
+    elif augmentation.padding and augmentation.flip:
         structure.append("--augment")
     elif augmentation.padding or augmentation.flip:
         raise RunFailed(f"the peer augments with crop and flip together, not {augmentation}")

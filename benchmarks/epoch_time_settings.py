@@ -145,7 +145,6 @@ def make_settings(
             synthetic=True,
             max_batches=batches_c,
             paper="VGG-7",
-            peer="benchmarks/pcx_peer.py builds no VGG-7 (and no 56-pixel crop)",
             conv=True,
         ),
         "e": Setting(

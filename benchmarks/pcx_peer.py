@@ -11,14 +11,15 @@ output vode clamped to the one-hot label, forward initialisation, per-example st
 gradients (energy summed over the batch), weight gradients averaged over the batch, SGD
 with momentum on the states, AdamW on the weights with the paper's warmup-cosine schedule.
 
-``--model vgg5`` builds Table 5's VGG-5 from pcx's own layers (``pcx.nn.Conv2d``,
-``pcx.nn.MaxPool2d``, ``pcx.nn.Linear``): a vode after every conv -> activation -> 2x2 pool
-block and a linear head on the flattened last block, as pcsearch's ``VGG`` has it.
-``--energy ce`` makes the output energy cross-entropy (pcx's ``ce_energy``: PC-CE), and
-``--augment`` applies the paper's CIFAR augmentation (zero-pad 4, random 32x32 crop,
-left-right flip with probability 1/2) to each batch on the device, in its own jitted call,
-as pcsearch does on the device (pcx's examples use torch loader workers instead, which
-this peer has not got). Images come as ``--npz`` arrays of shape [N, C, H, W].
+``--model vgg5`` and ``--model vgg7`` build the code's VGG-5 and Table 5's VGG-7 from pcx's
+own layers (``pcx.nn.Conv2d``, ``pcx.nn.MaxPool2d``, ``pcx.nn.Linear``): a vode after every
+conv -> activation (-> 2x2 pool where the block has one) and a linear head on the flattened
+last block, as pcsearch's ``VGG`` has it. ``--energy ce`` makes the output energy
+cross-entropy (pcx's ``ce_energy``: PC-CE). ``--augment`` applies the paper's CIFAR
+augmentation (zero-pad 4, random 32x32 crop, left-right flip with probability 1/2) and
+``--crop 56`` Tiny ImageNet's (random 56x56 window, flip) to each batch on the device, in its
+own jitted call, as pcsearch does on the device (pcx's examples use torch loader workers
+instead, which this peer has not got). Images come as ``--npz`` arrays of shape [N, C, H, W].
 
 Prints one line ``RESULT {json}`` with per-epoch seconds, test accuracy and peak RSS.
 """
@@ -108,21 +109,33 @@ def activation(name: str) -> Callable:
     return table[name]
 
 
-VGG5_BLOCKS = ((128, 1), (256, 1), (512, 1), (512, 1))
-"""The VGG-5 of the paper's code (every VGG-5 script pads all four convs by 1; Table 5
-prints 0 for the fourth), as pcsearch builds it: (channels, padding) of each 3x3, stride-1
-conv; a 2x2 pool after each."""
+VGG_BLOCKS = {
+    "vgg5": ((128, 1, True), (256, 1, True), (512, 1, True), (512, 1, True)),
+    "vgg7": (
+        (128, 1, True),
+        (128, 1, False),
+        (256, 1, True),
+        (256, 0, False),
+        (512, 1, True),
+        (512, 0, False),
+    ),
+}
+"""(channels, padding, pooled) of each 3x3, stride-1 conv, as the paper's code and pcsearch
+build them: VGG-5 pads all four convs by 1 (Table 5 prints 0 for the fourth) and pools after
+each; VGG-7 is Table 5's, pooled after convs 1, 3 and 5."""
 
 
-def vgg5_feature_size(height: int) -> int:
+def vgg_feature_size(model: str, height: int) -> int:
     """Side of the last block's output for a square input of side ``height``."""
-    for _, padding in VGG5_BLOCKS:
-        height = (height + 2 * padding - 2) // 2
+    for _, padding, pooled in VGG_BLOCKS[model]:
+        height = height + 2 * padding - 2
+        height = height // 2 if pooled else height
     return height
 
 
-def make_augment(padding: int = 4) -> Callable:
-    """A jitted batch augmentation: zero-pad, random crop back to size, random flip."""
+def make_augment(padding: int = 4, crop: int | None = None) -> Callable:
+    """A jitted batch augmentation, then a random flip: CIFAR's zero-pad and random crop back
+    to size, or (``crop``) Tiny ImageNet's random ``crop``-sized window without padding."""
     import jax
     import jax.numpy as jnp
 
@@ -130,14 +143,18 @@ def make_augment(padding: int = 4) -> Callable:
     def augment(key, images):
         b, c, h, w = images.shape
         crop_key, flip_key = jax.random.split(key)
-        pad = ((0, 0), (0, 0), (padding, padding), (padding, padding))
-        padded = jnp.pad(images, pad)
-        offsets = jax.random.randint(crop_key, (b, 2), 0, 2 * padding + 1)
+        if crop is None:
+            pad = ((0, 0), (0, 0), (padding, padding), (padding, padding))
+            source, out_h, out_w = jnp.pad(images, pad), h, w
+        else:
+            source, out_h, out_w = images, crop, crop
+        span = source.shape[2] - out_h + 1
+        offsets = jax.random.randint(crop_key, (b, 2), 0, span)
 
-        def crop(image, offset):
-            return jax.lax.dynamic_slice(image, (0, offset[0], offset[1]), (c, h, w))
+        def cut(image, offset):
+            return jax.lax.dynamic_slice(image, (0, offset[0], offset[1]), (c, out_h, out_w))
 
-        cropped = jax.vmap(crop)(padded, offsets)
+        cropped = jax.vmap(cut)(source, offsets)
         flip = jax.random.bernoulli(flip_key, 0.5, (b,))
         return jnp.where(flip[:, None, None, None], cropped[..., ::-1], cropped)
 
@@ -178,6 +195,8 @@ def run(args: argparse.Namespace) -> dict:
     classes = int(max(y_train.max(), y_test.max())) + 1
     y_train_1h = np.eye(classes, dtype=np.float32)[y_train]
     example_shape = tuple(x_train.shape[1:])
+    if args.crop is not None:  # the network sees crops; the test set comes cropped already
+        example_shape = (example_shape[0], args.crop, args.crop)
     act = activation(args.activation)
     output_energy = pxc.ce_energy if args.energy == "ce" else pxc.se_energy
     pcx.RKG.seed(args.seed)
@@ -189,21 +208,24 @@ def run(args: argparse.Namespace) -> dict:
         def __init__(self) -> None:
             super().__init__()
             self.act = pcx.static(act)
-            if args.model == "vgg5":
+            if args.model in VGG_BLOCKS:
                 if len(example_shape) != 3:
-                    raise SystemExit(f"vgg5 needs [N, C, H, W] images, got {x_train.shape}")
-                ins = (example_shape[0], *(c for c, _ in VGG5_BLOCKS[:-1]))
+                    raise SystemExit(f"{args.model} needs [N, C, H, W] images, got {x_train.shape}")
+                blocks = VGG_BLOCKS[args.model]
+                ins = (example_shape[0], *(c for c, _, _ in blocks[:-1]))
                 self.convs = [
                     pxnn.Conv2d(i, c, kernel_size=(3, 3), stride=(1, 1), padding=(p, p))
-                    for i, (c, p) in zip(ins, VGG5_BLOCKS, strict=True)
+                    for i, (c, p, _) in zip(ins, blocks, strict=True)
                 ]
+                self.pools = pcx.static(tuple(pooled for _, _, pooled in blocks))
                 self.pool = pxnn.MaxPool2d(kernel_size=2, stride=2)
-                side = vgg5_feature_size(example_shape[1])
-                self.layers = [pxnn.Linear(VGG5_BLOCKS[-1][0] * side * side, classes)]
+                side = vgg_feature_size(args.model, example_shape[1])
+                self.layers = [pxnn.Linear(blocks[-1][0] * side * side, classes)]
             else:
                 sizes = [int(np.prod(example_shape))]
                 sizes += [args.hidden_width] * args.hidden_layers + [classes]
                 self.convs = []
+                self.pools = pcx.static(())
                 self.layers = [
                     pxnn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:], strict=True)
                 ]
@@ -214,8 +236,9 @@ def run(args: argparse.Namespace) -> dict:
 
         def __call__(self, x: jax.Array, y: jax.Array | None = None) -> jax.Array:
             h = x
-            for conv, vode in zip(self.convs, self.vodes, strict=False):
-                h = vode(self.pool(self.act(conv(h))))
+            for conv, pooled, vode in zip(self.convs, self.pools, self.vodes, strict=False):
+                h = self.act(conv(h))
+                h = vode(self.pool(h) if pooled else h)
             h = h.reshape(-1)
             dense_vodes = self.vodes[len(self.convs) :]
             last = len(self.layers) - 1
@@ -294,7 +317,7 @@ def run(args: argparse.Namespace) -> dict:
         return correct / len(x_test)
 
     rng = np.random.default_rng(args.seed)
-    augment = make_augment() if args.augment else None
+    augment = make_augment(crop=args.crop) if args.augment or args.crop else None
     augment_key = jax.random.PRNGKey(args.seed)
     seconds: list[float] = []
     accuracies: list[float] = []
@@ -356,9 +379,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", choices=("mnist", "digits"), default="mnist")
     parser.add_argument("--data-dir", help="folder holding mnist/ (gzip IDX files)")
     parser.add_argument("--npz", help="x_train, y_train, x_test, y_test; overrides --dataset")
-    parser.add_argument("--model", choices=("mlp", "vgg5"), default="mlp")
+    parser.add_argument("--model", choices=("mlp", *VGG_BLOCKS), default="mlp")
     parser.add_argument("--energy", choices=("se", "ce"), default="se", help="output energy")
     parser.add_argument("--augment", action="store_true", help="CIFAR crop+flip, on device")
+    parser.add_argument(
+        "--crop", type=int, help="random crops of this side and flips (Tiny ImageNet), on device"
+    )
     parser.add_argument("--hidden-width", type=int, default=128)
     parser.add_argument("--hidden-layers", type=int, default=3)
     parser.add_argument("--activation", default="gelu")

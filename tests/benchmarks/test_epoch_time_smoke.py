@@ -118,16 +118,33 @@ def test_paper_figures_are_printed_per_batch_beside_ours() -> None:
     assert epoch_time.format_paper(epoch_time.make_settings(2, 2)["b"], rows) == ""
 
 
-def test_peer_vgg5_and_augmentation() -> None:
+@pytest.mark.parametrize("model, side", [("vgg5", 32), ("vgg7", 56)])
+def test_peer_vgg_heads_read_what_pcsearchs_do(model: str, side: int) -> None:
+    """The peer's VGG-5 (32 -> 16 -> 8 -> 4 -> 2) and VGG-7 (56 -> 28 -> 14 -> 12 -> 6 -> 4)
+    flatten as many features as pcsearch's models of the same name."""
+    from pcsearch.models import vgg
+
+    layout = {"vgg5": vgg.VGG5, "vgg7": vgg.VGG7}[model]
+    blocks = pcx_peer.VGG_BLOCKS[model]
+    assert tuple(c for c, _, _ in blocks) == layout["channels"]
+    assert tuple(p for _, p, _ in blocks) == layout["paddings"]
+    assert tuple(pooled for _, _, pooled in blocks) == layout["pools"]
+    assert pcx_peer.vgg_feature_size(model, side) == {"vgg5": 2, "vgg7": 4}[model]
+
+
+def test_peer_augmentations() -> None:
     import jax
     import jax.numpy as jnp
 
-    assert pcx_peer.vgg5_feature_size(32) == 2  # 32 -> 16 -> 8 -> 4 -> 2, as pcsearch's VGG-5
     images = jnp.arange(2 * 3 * 8 * 8, dtype=jnp.float32).reshape(2, 3, 8, 8) + 1.0
     out = pcx_peer.make_augment()(jax.random.PRNGKey(0), images)
     assert out.shape == images.shape
     for i in range(2):  # every pixel is zero padding or a pixel of its own image
         assert set(np.unique(out[i]).tolist()) <= set(np.unique(images[i]).tolist()) | {0.0}
+    crops = pcx_peer.make_augment(crop=6)(jax.random.PRNGKey(0), images)
+    assert crops.shape == (2, 3, 6, 6)
+    for i in range(2):  # a window of its own image, no padding
+        assert set(np.unique(crops[i]).tolist()) <= set(np.unique(images[i]).tolist())
 
 
 def test_peer_digits_split_is_pcsearchs() -> None:
