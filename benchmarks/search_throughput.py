@@ -44,7 +44,14 @@ def fixed_structure_space() -> dict:
 
 
 def run_layout(
-    workdir: Path, label: str, trials: int, jobs: int, batch: int, data_dir: str, epochs: int
+    workdir: Path,
+    label: str,
+    trials: int,
+    jobs: int,
+    batch: int,
+    data_dir: str,
+    epochs: int,
+    max_batches: int | None = None,
 ) -> dict:
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-")  # a valid study name
     storage = str(workdir / f"{name}.journal")
@@ -59,6 +66,7 @@ def run_layout(
         overrides={"epochs": epochs},
         batch=batch,
         data_dir=data_dir,
+        max_batches=max_batches,
     )
     create_or_resume(open_storage(storage), name, config)
     start = time.perf_counter()
@@ -86,22 +94,34 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--trials", type=int, default=12, help="trials for the unbatched layouts")
     parser.add_argument("--batches", default="4,8,16", help="K values for batched layouts")
-    parser.add_argument("--quick", action="store_true", help="1 epoch, fewer trials (smoke test)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="1 epoch of 20 batches, 2 trials, K=2, no warm-up (a smoke test, not a measurement)",
+    )
     args = parser.parse_args()
+    max_batches = None
     if args.quick:
-        args.epochs, args.trials, args.batches = 1, 2, "2"
+        args.epochs, args.trials, args.batches, max_batches = 1, 2, "2", 20
     cores = os.cpu_count() or 1
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="pcsearch-throughput-") as tmp:
         workdir = Path(tmp)
         os.environ.setdefault("PCSEARCH_CACHE_DIR", str(workdir / "cache"))
         print(f"machine: {describe()}; mlp-mnist, pc-se, T=8, {args.epochs} epochs per trial")
-        print("warming the compilation cache ...", flush=True)
         ks = [int(k) for k in args.batches.split(",") if k]
-        for k in sorted({1, *ks}):
-            run_layout(workdir, f"warmup-k{k}", k, 1, k, args.data_dir, 1)
-        run_layout(workdir, "warmup-jobs", cores, cores, 1, args.data_dir, 1)
-        rows = [run_layout(workdir, "one worker", args.trials, 1, 1, args.data_dir, args.epochs)]
+        if args.quick:
+            print("no warm-up under --quick: the first layout compiles", flush=True)
+        else:
+            print("warming the compilation cache ...", flush=True)
+            for k in sorted({1, *ks}):
+                run_layout(workdir, f"warmup-k{k}", k, 1, k, args.data_dir, 1)
+            run_layout(workdir, "warmup-jobs", cores, cores, 1, args.data_dir, 1)
+        rows = [
+            run_layout(
+                workdir, "one worker", args.trials, 1, 1, args.data_dir, args.epochs, max_batches
+            )
+        ]
         rows.append(
             run_layout(
                 workdir,
@@ -111,6 +131,7 @@ def main() -> None:
                 1,
                 args.data_dir,
                 args.epochs,
+                max_batches,
             )
         )
         for k in ks:
@@ -123,6 +144,7 @@ def main() -> None:
                     k,
                     args.data_dir,
                     args.epochs,
+                    max_batches,
                 )
             )
     base = rows[0]["per_hour"]

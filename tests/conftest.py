@@ -32,6 +32,11 @@ def pcsearch_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     path.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PCSEARCH_CACHE_DIR", str(path))
+        # On from the start, not from the first training run: the small programs that build
+        # models (a random draw per weight shape) then compile once for all test processes.
+        from pcsearch.compile_cache import default_cache_dir, enable_compilation_cache
+
+        enable_compilation_cache(default_cache_dir())
         yield path
 
 

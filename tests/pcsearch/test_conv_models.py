@@ -188,9 +188,12 @@ def test_a_conv_net_at_equilibrium_with_weak_output_precision_matches_backprop(t
 @pytest.mark.slow
 @pytest.mark.parametrize("algorithm", ["pc-ce", "bp-ce"])
 def test_one_vgg5_epoch_on_synthetic_data_runs_and_says_so(algorithm: str):
+    # The runs of tests/cli/test_conv_cli.py and of test_epoch_loop.py's VGG (batch 4, SGD
+    # weights): each compiled program is then built once for all of them (a shared cache).
     extra = {"T": 2} if algorithm.startswith("pc") else {}
     result = train(
-        "vgg5-cifar100", algorithm, {"epochs": 1, "batch_size": 8, **extra},
+        "vgg5-cifar100", algorithm,
+        {"epochs": 1, "batch_size": 4, "weight_optimizer": "sgd", **extra},
         synthetic=True, max_batches=2,
     )  # fmt: skip
     assert result.status == "completed" and result.synthetic
