@@ -22,6 +22,7 @@ from pcsearch.energy import squared_error
 from pcsearch.errors import RegistryError
 from pcsearch.hyperparams import TracedHyperparameters
 from pcsearch.models import MLP
+from pcsearch.models.activations import activation
 from pcsearch.models.convnet import ConvNet
 from pcsearch.models.vgg19 import VGG19_CHANNELS, VGG19_HIDDEN, VGG19_POOLS, VGG19_SKIP_FROM
 from pcsearch.params import resolve
@@ -99,7 +100,7 @@ def test_vgg19_table11_states_move_at_the_codes_batch_mean_scale():
         (3, 32, 32),
         10,
         tuple(c // 8 for c in VGG19_CHANNELS),
-        jax.nn.gelu,
+        activation(params["activation"]),  # Table 11's leaky ReLU
         pools=VGG19_POOLS,
         hidden=tuple(h // 8 for h in VGG19_HIDDEN),
         skip_from=VGG19_SKIP_FROM,
