@@ -12,6 +12,7 @@ from pathlib import Path
 import optuna
 
 from pcsearch.errors import PCSearchError
+from pcsearch.training.epoch_loop import EPOCH_LOOP_CHOICES, EPOCH_LOOP_HELP
 from search_spaces import SearchSpace, default_space, get_space
 from store import studies, views
 from store.config import (
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         energy_trace=args.energy_trace,
         synthetic=args.synthetic,
         max_batches=args.max_batches,
+        epoch_loop=args.epoch_loop,
         warm_start=args.warm_start,
     )
     url = storage_url(args.storage, default=DEFAULT_STORAGE)
@@ -284,3 +286,4 @@ def add_study_options(p: argparse.ArgumentParser) -> None:
         help="random data with the task's shapes (timing, smoke runs; marked on each trial)",
     )
     p.add_argument("--max-batches", type=int, help="cut every epoch to N batches")
+    p.add_argument("--epoch-loop", choices=EPOCH_LOOP_CHOICES, default="auto", help=EPOCH_LOOP_HELP)

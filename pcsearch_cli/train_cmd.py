@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from pcsearch.catalogue import algorithm_info, task_info
-from pcsearch.training.epoch_loop import EPOCH_LOOP_CHOICES
+from pcsearch.training.epoch_loop import EPOCH_LOOP_CHOICES, EPOCH_LOOP_HELP
 from pcsearch_cli.main import parse_assignments
 from pcsearch_cli.progress import EpochBar
 
@@ -116,8 +116,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--epoch-loop",
         choices=EPOCH_LOOP_CHOICES,
         default="auto",
-        help="how an epoch's batches are driven: auto (default: the measured choice for this "
-        "backend and model, e.g. one jitted step a batch for conv models on a CPU), scan "
-        "(the whole epoch in one program), steps, unrolled; the same numbers from each",
+        help=EPOCH_LOOP_HELP,
     )
     p.set_defaults(handler=run)

@@ -19,6 +19,7 @@ from typing import Any, Literal, get_args
 from pcsearch.catalogue import algorithm_info, check_supported, task_info
 from pcsearch.errors import PCSearchError
 from pcsearch.params import resolve
+from pcsearch.training.epoch_loop import check_epoch_loop
 from search_spaces import SearchSpace
 from store import samplers
 from store.errors import StoreError
@@ -96,6 +97,9 @@ class StudyConfig:
     """Train on random data of the task's shapes (timing and smoke runs), labelled so."""
     max_batches: int | None = None
     """Cut every epoch (and the test set) to this many batches."""
+    epoch_loop: str = "auto"
+    """How each trial drives its epoch (``pcsearch.training.epoch_loop``): ``auto``, the
+    measured choice per backend and model, or a loop by name for experiments."""
     warm_start: bool = True
     """The study's first trial runs the paper's best values for (task, algorithm), where
     the paper gives them (see :mod:`store.warm_start`); stored configs from before this
@@ -189,6 +193,7 @@ def find_problems(options: Mapping[str, Any]) -> list[Problem]:
         )
     if c.max_batches is not None and c.max_batches < 1:
         add("max_batches", f"max_batches={c.max_batches} must be at least 1")
+    add("epoch_loop", _error(lambda: check_epoch_loop(c.epoch_loop)))
     if c.seeds is not None:
         if not c.seeds or len(set(c.seeds)) != len(c.seeds):
             add("seeds", f"seeds={c.seeds!r} must be distinct and at least one")

@@ -31,6 +31,7 @@ def train(
     energy_trace: bool = False,
     synthetic: bool = False,
     max_batches: int | None = None,
+    epoch_loop: str = "auto",
 ) -> RunResult:
     info = task_info(task)
     resolved = resolve(task, algorithm, params)
@@ -70,6 +71,7 @@ def train_batched(
     energy_trace: bool = False,
     synthetic: bool = False,
     max_batches: int | None = None,
+    epoch_loop: str = "auto",
 ) -> list[RunResult]:
     return [
         train(

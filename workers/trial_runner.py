@@ -184,6 +184,7 @@ def run_trial(
         energy_trace=config.energy_trace,
         synthetic=config.synthetic,
         max_batches=config.max_batches,
+        epoch_loop=config.epoch_loop,
     )
     return finish(study, trial, result, config.objective)
 
@@ -210,5 +211,6 @@ def run_batch(
         energy_trace=config.energy_trace,
         synthetic=config.synthetic,
         max_batches=config.max_batches,
+        epoch_loop=config.epoch_loop,
     )
     return [finish(study, t, r, config.objective) for t, r in zip(trials, results, strict=True)]

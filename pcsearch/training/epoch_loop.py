@@ -23,6 +23,12 @@ EPOCH_LOOPS: tuple[EpochLoop, ...] = get_args(EpochLoop)
 EpochLoopChoice = Literal["auto", "scan", "steps", "unrolled"]
 """What a caller asks for: a loop, or ``auto`` (this table's choice)."""
 EPOCH_LOOP_CHOICES: tuple[EpochLoopChoice, ...] = get_args(EpochLoopChoice)
+EPOCH_LOOP_HELP = (
+    "how an epoch's batches are driven: auto (default: the measured choice for this backend "
+    "and model, e.g. one jitted step a batch for conv models on a CPU), scan (the whole "
+    "epoch in one program), steps, unrolled; the same numbers from each"
+)
+"""The command line's help for ``--epoch-loop`` (train and search)."""
 
 DENSE_MODELS = frozenset({"mlp", "ae-linear", "mlp-generator"})
 """Models without convolutions; every other model of the catalogue is ``conv``."""

@@ -157,7 +157,10 @@ def _finish_epoch(
     return record
 
 
-def _new_result(plan: Plan, seed: int, data_seed: int, params: dict[str, Any]) -> RunResult:
+def _new_result(
+    plan: Plan, seed: int, data_seed: int, params: dict[str, Any], loop: EpochLoop
+) -> RunResult:
+    """A result to fill; its environment names the epoch loop that drove it."""
     return RunResult(
         task=plan.task.name,
         algorithm=plan.algorithm_name,
@@ -166,7 +169,7 @@ def _new_result(plan: Plan, seed: int, data_seed: int, params: dict[str, Any]) -
         data_seed=data_seed,
         metric=plan.task.metric,
         direction=plan.task.direction,
-        environment=environment(),
+        environment=environment() | {"epoch_loop": loop},
         synthetic=plan.data.synthetic,
     )
 
@@ -292,7 +295,9 @@ def train_batched(
     plan, loop = epoch_loop_for(plan, epoch_loop)
     starts = [Trial(*p.new_model_and_state(s)) for p, s in zip(plans, seeds, strict=True)]
     trials = jax.tree.map(lambda *xs: jnp.stack(xs), *starts)
-    results = [_new_result(plan, s, data_seed, p.params) for p, s in zip(plans, seeds, strict=True)]
+    results = [
+        _new_result(plan, s, data_seed, p.params, loop) for p, s in zip(plans, seeds, strict=True)
+    ]
     data_key = jax.random.PRNGKey(data_seed)
     active = [True] * len(members)
     d = plan.data

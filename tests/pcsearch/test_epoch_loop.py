@@ -61,7 +61,10 @@ def test_mlp_loops_give_the_same_numbers(members):
     task, algorithm, params = MLP
     cut = {"max_batches": 6}  # keeps the unrolled epoch's compile short
     scan = _run(task, algorithm, params, "scan", members, **cut)
-    _assert_same(scan, _run(task, algorithm, params, "steps", members, **cut), 1e-5, 1e-6)
+    steps = _run(task, algorithm, params, "steps", members, **cut)
+    _assert_same(scan, steps, 1e-5, 1e-6)
+    for (results, _), loop in ((scan, "scan"), (steps, "steps")):  # each result names its loop
+        assert {r.environment["epoch_loop"] for r in results} == {loop}
     if members == 1:
         _assert_same(scan, _run(task, algorithm, params, "unrolled", members, **cut), 1e-5, 1e-6)
 

@@ -169,6 +169,22 @@ def test_one_problem_is_its_message_alone() -> None:
     assert str(info.value) == "n_trials=0 must be at least 1"
 
 
+def test_an_unknown_epoch_loop_is_refused_on_its_field_with_the_choices() -> None:
+    with pytest.raises(InvalidConfig) as info:
+        config(epoch_loop="fast")
+    (problem,) = info.value.problems
+    assert problem.field == "epoch_loop"
+    assert "epoch_loop='fast' is not an epoch loop" in problem.message
+    assert "auto, scan, steps, unrolled" in problem.message
+
+
+def test_a_stored_config_from_before_the_epoch_loop_loads_with_auto() -> None:
+    stored = config(epoch_loop="steps").to_dict()
+    assert StudyConfig.from_dict(stored).epoch_loop == "steps"
+    del stored["epoch_loop"]
+    assert StudyConfig.from_dict(stored).epoch_loop == "auto"
+
+
 def test_checks_that_need_a_failed_one_are_skipped() -> None:
     """A bad task is reported once, not again as a space misfit or bad overrides."""
     with pytest.raises(InvalidConfig) as info:
