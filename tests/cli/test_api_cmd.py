@@ -1,4 +1,7 @@
-"""``pcsearch api``: refusals at start are one line (exit 2); several processes serve."""
+"""``pcsearch api``: refusals at start are one line (exit 2); several processes serve.
+
+A refusal comes before anything is served, so it is checked in this process
+(``run_main``); a start that is accepted runs uvicorn, so it is a real process."""
 
 from __future__ import annotations
 
@@ -12,10 +15,17 @@ import httpx
 import pytest
 
 from tests.api.helpers import TOKENS, api_process
+from tests.cli.conftest import RunCli
 
 pytestmark = pytest.mark.timeout(120)
 STRONG = "strong-test-token-5f1c9e27b04a8d36"  # fixed: test ids must be equal in every process (-n)
 EXAMPLES = ("change-me", "CHANGE_ME")  # public values: naming them gives nothing away
+
+
+def refused(run_main: RunCli, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """``pcsearch api`` in this process, none of the machine's PCSEARCH_* set."""
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("PCSEARCH_")}
+    return run_main("api", *args, env=unset | env)
 
 
 def start(pcsearch_exe: str, cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -47,9 +57,9 @@ def start(pcsearch_exe: str, cwd: Path, *args: str, **env: str) -> subprocess.Co
     ],
 )
 def test_refusals_are_one_line(
-    pcsearch_exe: str, tmp_path: Path, args: list[str], env: dict[str, str], message: str
+    run_main: RunCli, args: list[str], env: dict[str, str], message: str
 ) -> None:
-    done = start(pcsearch_exe, tmp_path, *args, **env)
+    done = refused(run_main, *args, **env)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("pcsearch api: error: "), done.stderr
@@ -95,11 +105,9 @@ def test_strong_tokens_allow_any_host(pcsearch_exe: str, tmp_path: Path) -> None
     ],
 )
 def test_weak_tokens_are_refused_beyond_localhost(
-    pcsearch_exe: str, tmp_path: Path, host: str, tokens: str, message: str
+    run_main: RunCli, tmp_path: Path, host: str, tokens: str, message: str
 ) -> None:
-    done = start(
-        pcsearch_exe, tmp_path, "--host", host, "--storage", "x.journal", PCSEARCH_API_TOKENS=tokens
-    )
+    done = refused(run_main, "--host", host, "--storage", "x.journal", PCSEARCH_API_TOKENS=tokens)
     assert done.returncode == 2, done.stderr
     [line] = done.stderr.strip().splitlines()
     assert line.startswith(f"pcsearch api: error: refusing to serve on --host {host} with a weak")
@@ -119,15 +127,12 @@ def test_any_token_is_accepted_on_localhost(pcsearch_exe: str, tmp_path: Path, h
 
 
 def test_the_example_database_password_is_refused_beyond_localhost(
-    pcsearch_exe: str, tmp_path: Path
+    pcsearch_exe: str, run_main: RunCli, tmp_path: Path
 ) -> None:
     """Only the example value: the database's own exposure is not the API's bind (its
     password may be short, or absent with peer or trust authentication)."""
     example = "postgresql+psycopg2://pcsearch:change-me@127.0.0.1:1/pcsearch"
-    done = start(
-        pcsearch_exe, tmp_path, "--host", "0.0.0.0", "--storage", example,
-        PCSEARCH_API_TOKENS=STRONG,
-    )  # fmt: skip
+    done = refused(run_main, "--host", "0.0.0.0", "--storage", example, PCSEARCH_API_TOKENS=STRONG)
     assert done.returncode == 2, done.stderr
     [line] = done.stderr.strip().splitlines()
     assert "the database password in the storage URL is the example value" in line

@@ -1,5 +1,7 @@
-"""``pcsearch submit | status | stop | resume`` as real processes against a real
-``pcsearch api`` process on Postgres: success paths, and every failure as one line."""
+"""``pcsearch submit | status | stop | resume | delete`` against a real ``pcsearch api``
+process on Postgres, over real HTTP: success paths, and every failure as one line. The
+client runs in this process (``run_main``: its output and exit code are the point), and as
+a real process where its terminal is (``delete`` asking, or refusing without one)."""
 
 from __future__ import annotations
 
@@ -38,24 +40,18 @@ def server(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture
-def pcsearch(pcsearch_exe: str, server: ApiProcess, tmp_path: Path) -> Run:
+def pcsearch(run_main: Run, server: ApiProcess) -> Run:
     """Run the client with the server's URL in PCSEARCH_API_URL and, unless told otherwise,
-    a valid PCSEARCH_API_TOKEN."""
+    a valid PCSEARCH_API_TOKEN (no other PCSEARCH_API_* of the machine's)."""
 
     def run(*args: str, token: str | None = TOKENS[1], **env: str) -> subprocess.CompletedProcess:
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("PCSEARCH_API")}
+        environment: dict[str, str | None] = {
+            k: None for k in os.environ if k.startswith("PCSEARCH_API")
+        }
         environment["PCSEARCH_API_URL"] = server.url
         if token:
             environment["PCSEARCH_API_TOKEN"] = token
-        environment |= env
-        return subprocess.run(
-            [pcsearch_exe, *args],
-            cwd=tmp_path,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_main(*args, env=environment | env)
 
     return run
 

@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.browser import rendered_dom
+from tests.cli.conftest import RunCli
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -189,18 +190,10 @@ def test_stops_cleanly_on_a_signal(pcsearch_exe: str, tmp_path: Path, signum: in
     assert "Traceback" not in dashboard.output()
 
 
-def _fails_in_one_line(
-    exe: str, folder: Path, *args: str, env: dict[str, str] | None = None
-) -> str:
-    """Run a dashboard that must not start; its one error line."""
-    result = subprocess.run(
-        [exe, "dashboard", *args],
-        cwd=folder,
-        env=env if env is not None else _env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def _fails_in_one_line(run_main: RunCli, *args: str, **env: str | None) -> str:
+    """Run a dashboard that must not start (in this process: only its refusal is tested);
+    its one error line."""
+    result = run_main("dashboard", *args, env={"PCSEARCH_DATABASE_URL": None} | env)
     report = f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     assert result.returncode == 2, report
     assert "Traceback" not in result.stderr, report
@@ -210,33 +203,31 @@ def _fails_in_one_line(
     return lines[0]
 
 
-def test_unreachable_database(pcsearch_exe: str, tmp_path: Path) -> None:
+def test_unreachable_database(run_main: RunCli) -> None:
     url = f"postgresql+psycopg2://pcsearch:{PASSWORD}@127.0.0.1:1/pcsearch"
-    env = _env(PCSEARCH_DATABASE_URL=url, PCSEARCH_CONNECT_TIMEOUT_SECONDS="0")
-    line = _fails_in_one_line(pcsearch_exe, tmp_path, env=env)
+    env = {"PCSEARCH_DATABASE_URL": url, "PCSEARCH_CONNECT_TIMEOUT_SECONDS": "0"}
+    line = _fails_in_one_line(run_main, **env)
     assert "pcsearch:***@127.0.0.1:1" in line and "refused" in line.lower()
 
 
-def test_unsupported_url(pcsearch_exe: str, tmp_path: Path) -> None:
-    line = _fails_in_one_line(pcsearch_exe, tmp_path, "--storage", "redis://host/0")
+def test_unsupported_url(run_main: RunCli) -> None:
+    line = _fails_in_one_line(run_main, "--storage", "redis://host/0")
     assert "not supported" in line
 
 
-def test_no_journal_where_it_looks(pcsearch_exe: str, tmp_path: Path) -> None:
-    line = _fails_in_one_line(pcsearch_exe, tmp_path)
+def test_no_journal_where_it_looks(run_main: RunCli, tmp_path: Path) -> None:
+    line = _fails_in_one_line(run_main)
     assert "pcsearch.journal" in line
     assert not (tmp_path / "pcsearch.journal").exists(), "it must not create an empty journal"
 
 
-def test_port_in_use(pcsearch_exe: str, tmp_path: Path) -> None:
+def test_port_in_use(run_main: RunCli, tmp_path: Path) -> None:
     make_study(str(tmp_path / "studies.journal"), "moons")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        line = _fails_in_one_line(
-            pcsearch_exe, tmp_path, "--storage", "studies.journal", "--port", port
-        )
+        line = _fails_in_one_line(run_main, "--storage", "studies.journal", "--port", port)
     assert f"127.0.0.1:{port}" in line and "--port" in line
 
 
@@ -260,11 +251,9 @@ def request(dashboard: Dashboard, path: str, host: str | None, method: str = "GE
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "example.org"])
-def test_refuses_to_listen_where_others_reach_it(
-    pcsearch_exe: str, tmp_path: Path, host: str
-) -> None:
+def test_refuses_to_listen_where_others_reach_it(run_main: RunCli, host: str) -> None:
     # No storage here: the address is refused before anything is opened.
-    line = _fails_in_one_line(pcsearch_exe, tmp_path, "--host", host)
+    line = _fails_in_one_line(run_main, "--host", host)
     assert f"--host {host} is not a local address" in line
     for why in ("no login", "delete and rename studies", "SSH tunnel", "--behind-auth-proxy"):
         assert why in line
@@ -317,8 +306,8 @@ def test_answers_only_its_own_host_names(pcsearch_exe: str, tmp_path: Path) -> N
         assert dashboard.stop() == 0, dashboard.output()
 
 
-def test_a_bad_allowed_host_is_named(pcsearch_exe: str, tmp_path: Path) -> None:
-    line = _fails_in_one_line(pcsearch_exe, tmp_path, "--allowed-host", "https://dash.org/")
+def test_a_bad_allowed_host_is_named(run_main: RunCli) -> None:
+    line = _fails_in_one_line(run_main, "--allowed-host", "https://dash.org/")
     assert "--allowed-host 'https://dash.org/' is not a host name" in line
     assert "NAME or NAME:PORT" in line
 
@@ -403,20 +392,31 @@ def test_a_stop_during_a_burst_of_requests_is_not_swallowed(
     make_study(str(tmp_path / "studies.journal"), "moons")
     for round_ in range(3):
         dashboard = start(pcsearch_exe, tmp_path, "--storage", "studies.journal")
-        done = threading.Event()
+        done, answered = threading.Event(), set[int]()
 
-        def hammer(dashboard: Dashboard = dashboard, done: threading.Event = done) -> None:
+        def hammer(
+            dashboard: Dashboard = dashboard,
+            done: threading.Event = done,
+            answered: set[int] = answered,
+        ) -> None:
             while not done.is_set():
                 with contextlib.suppress(OSError, http.client.HTTPException):
                     request(dashboard, "/api/studies", "no-such-host.example")
+                    answered.add(threading.get_ident())
 
         threads = [threading.Thread(target=hammer, daemon=True) for _ in range(8)]
         for t in threads:
             t.start()
-        time.sleep(0.5)
         try:
+            # The burst is on once every thread has had an answer (not after a fixed pause).
+            give_up = time.monotonic() + 30
+            while len(answered) < len(threads) and time.monotonic() < give_up:
+                time.sleep(0.01)
+            assert len(answered) == len(threads), f"round {round_}: no burst\n{dashboard.output()}"
             assert dashboard.stop(timeout=10) == 0, f"round {round_}\n{dashboard.output()}"
         finally:
             done.set()
             for t in threads:
                 t.join(timeout=5)
+            if dashboard.process.poll() is None:
+                dashboard.stop(signal.SIGKILL)

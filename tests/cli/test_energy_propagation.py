@@ -1,5 +1,6 @@
 """``pcsearch energy-propagation``: the Section 5 analysis writes its plots, and the energy
-reaching the first layer grows with the state learning rate, as the paper reports."""
+reaching the first layer grows with the state learning rate, as the paper reports. The
+command runs in this process (``run_main``): what it writes and prints is the point."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import matplotlib.image
 from tests.cli.test_search_cli import explain
 
 
-def test_imbalance_grows_with_the_state_learning_rate(run_cli, tmp_path):
-    result = run_cli(
+def test_imbalance_grows_with_the_state_learning_rate(run_main, tmp_path):
+    result = run_main(
         "energy-propagation", "--out", "ep", "--task", "mlp-two-moons",
         "--state-lrs", "0.003,0.3", "--seeds", "2", "--epochs", "2",
     )  # fmt: skip
@@ -34,8 +35,8 @@ def test_imbalance_grows_with_the_state_learning_rate(run_cli, tmp_path):
         assert ratio[(0.3, seed)] > 100 * ratio[(0.003, seed)], ratio
 
 
-def test_a_bad_state_lr_list_is_one_line_and_exit_2(run_cli):
-    result = run_cli("energy-propagation", "--out", "ep", "--state-lrs", "0.1,abc")
+def test_a_bad_state_lr_list_is_one_line_and_exit_2(run_main):
+    result = run_main("energy-propagation", "--out", "ep", "--state-lrs", "0.1,abc")
     assert result.returncode == 2
     assert "--state-lrs '0.1,abc' must be positive numbers" in result.stderr
     assert "Traceback" not in result.stderr

@@ -1,5 +1,7 @@
 """The paper's protocol end to end: a small search, its best trial rerun on 3 seeds, and
-the report and comparison made from the storage, all as real processes on a journal file.
+the report and comparison made from the storage, all on a journal file. The commands run
+in this process (their output is what is checked); their workers are real processes that
+train for real.
 """
 
 from __future__ import annotations
@@ -15,33 +17,47 @@ from optuna.trial import TrialState
 
 from store import attrs
 from store.storage import open_storage
-from tests.cli.test_search_cli import explain
+from tests.cli.conftest import run_in_process
+from tests.cli.test_search_cli import explain, write_space
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory, pcsearch_exe: str):
-    """A search of 4 trials with energy traces, then 3 seeds of its best, then a report."""
-    import os
-    import subprocess
+def finished(tmp_path_factory: pytest.TempPathFactory):
+    """A search of 4 trials with energy traces, then 3 seeds of its best, then a report.
 
+    One worker each, and the default space with T and activation fixed: one program to
+    compile (the protocol, not the search, is tested here; the values still differ, and
+    the report plots the metric against state_lr)."""
     folder = tmp_path_factory.mktemp("protocol")
 
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [pcsearch_exe, *args], cwd=folder, env=dict(os.environ), capture_output=True,
-            text=True, timeout=400,
-        )  # fmt: skip
+    def run(*args: str):
+        return run_in_process(*args, cwd=folder)
 
+    space = write_space(
+        folder / "moons.json",
+        name="test-protocol",
+        kind="bayesian",
+        tasks=["mlp-two-moons"],
+        algorithms=["pc-se"],
+        params={
+            "T": {"type": "fixed", "value": 8},
+            "activation": {"type": "fixed", "value": "gelu"},
+            "state_lr": {"type": "float", "low": 0.01, "high": 0.5, "log": True},
+            "weight_lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+        },
+    )
     common = ("--storage", str(folder / "s.journal"))
     search = run(
         "search", "--task", "mlp-two-moons", "--algorithm", "pc-se", "--trials", "4",
-        "--jobs", "2", "--epochs", "4", "--pruner", "none", "--study", "moons",
-        "--energy-trace", *common,
+        "--jobs", "1", "--epochs", "4", "--pruner", "none", "--study", "moons",
+        "--space", str(space), "--energy-trace", *common,
     )  # fmt: skip
     assert search.returncode == 0, explain(search, folder)
-    rerun = run("rerun", "--study", "moons", "--seeds", "3", "--keep-best", "2", *common)
+    rerun = run(
+        "rerun", "--study", "moons", "--seeds", "3", "--keep-best", "2", "--jobs", "1", *common
+    )
     assert rerun.returncode == 0, explain(rerun, folder)
     report = run("report", "--out", str(folder / "report"), "--compare", *common)
     assert report.returncode == 0, explain(report, folder)

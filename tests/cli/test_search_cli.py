@@ -1,7 +1,9 @@
 """``pcsearch search``: real embedded searches on local worker processes and a journal file.
 
-Each test runs the command as a subprocess in tmp_path and then reads the study back from
-the journal, the way a researcher (or optuna-dashboard) would.
+Each test runs the command in tmp_path (in this process, ``run_main``: its workers are
+real processes that train for real) and then reads the study back from the journal, the
+way a researcher (or optuna-dashboard) would. A structure (T, activation) is compiled once
+per worker, so the spaces here fix it where the test is not about structures.
 """
 
 from __future__ import annotations
@@ -56,36 +58,53 @@ def write_space(path: Path, **fields) -> Path:
     return path
 
 
-def test_bad_storage_is_a_usage_error(run_cli) -> None:
-    result = run_cli(
+def test_bad_storage_is_a_usage_error(run_main) -> None:
+    result = run_main(
         "search", "--task", "mlp-two-moons", "--algorithm", "pc-se", "--trials", "2",
-        "--storage", "results.txt", timeout=60,
+        "--storage", "results.txt",
     )  # fmt: skip
     assert result.returncode == 2, explain(result)
     assert "'results.txt'" in result.stderr and ".journal" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_grid_sampler_with_bayesian_space_is_a_usage_error(run_cli) -> None:
-    result = run_cli(
+def test_grid_sampler_with_bayesian_space_is_a_usage_error(run_main) -> None:
+    result = run_main(
         "search", "--task", "mlp-two-moons", "--algorithm", "pc-se", "--trials", "2",
-        "--sampler", "grid", "--storage", "s.journal", timeout=60,
+        "--sampler", "grid", "--storage", "s.journal",
     )  # fmt: skip
     assert result.returncode == 2, explain(result)
     assert "bayesian space" in result.stderr and "'grid'" in result.stderr
 
 
 @pytest.mark.slow
-def test_two_worker_search_finishes_exactly_its_trials(run_cli, tmp_path: Path) -> None:
+def test_two_worker_search_finishes_exactly_its_trials(run_main, tmp_path: Path) -> None:
     storage = tmp_path / "s.journal"
-    # Seed 10: each worker's sampler (seeds 10090 and 10091) proposes among its first
-    # trials a configuration that reaches > 0.99 in 8 epochs, and a worker's first trial
-    # is never pruned (the median pruner waits for 4 finished trials), so the study's best
-    # is above 0.97 however the 8 trials are shared between the workers.
-    result = run_cli(
+    # The default space's ranges where two moons train well: T and activation fixed (one
+    # program to compile, not one per trial), weight_lr from 5e-3 (below it some runs are
+    # still at 0.95 after 8 epochs). Every configuration of it reaches > 0.98 in 8 epochs,
+    # and a worker's first trial is never pruned (the median pruner waits for 4 finished
+    # trials), so the study's best is above 0.97 however the 8 trials are shared between
+    # the workers.
+    space = write_space(
+        tmp_path / "moons.json",
+        name="test-moons",
+        kind="bayesian",
+        tasks=["mlp-two-moons"],
+        algorithms=["pc-se"],
+        params={
+            "T": {"type": "fixed", "value": 8},
+            "activation": {"type": "fixed", "value": "gelu"},
+            "state_lr": {"type": "float", "low": 0.05, "high": 0.2, "log": True},
+            "state_momentum": {"type": "float", "low": 0.0, "high": 0.5, "step": 0.05},
+            "weight_lr": {"type": "float", "low": 5e-3, "high": 1e-2, "log": True},
+            "weight_decay": {"type": "float", "low": 1e-5, "high": 1e-3, "log": True},
+        },
+    )
+    result = run_main(
         "search", "--task", "mlp-two-moons", "--algorithm", "pc-se", "--trials", "8",
-        "--jobs", "2", "--epochs", "8", "--seed", "10", "--storage", str(storage),
-        "--study", "moons",
+        "--jobs", "2", "--epochs", "8", "--seed", "10", "--space", str(space),
+        "--storage", str(storage), "--study", "moons",
     )  # fmt: skip
     assert result.returncode == 0, explain(result, tmp_path)
     assert_clean_worker_logs(tmp_path)
@@ -136,7 +155,7 @@ def test_two_worker_search_finishes_exactly_its_trials(run_cli, tmp_path: Path) 
 
 
 @pytest.mark.slow
-def test_a_diverging_trial_is_pruned_with_its_reason(run_cli, tmp_path: Path) -> None:
+def test_a_diverging_trial_is_pruned_with_its_reason(run_main, tmp_path: Path) -> None:
     # state_lr=80 with 20 inference steps and momentum 0.9 overflows the states to inf/nan
     # in the first epoch. (With T=8 the states reach ~1e31 but stay finite, and AdamW's
     # normalised steps keep the weights finite, so that run would count as completed.)
@@ -153,7 +172,7 @@ def test_a_diverging_trial_is_pruned_with_its_reason(run_cli, tmp_path: Path) ->
         },
     )
     storage = tmp_path / "s.journal"
-    result = run_cli(
+    result = run_main(
         "search", "--task", "mlp-two-moons", "--algorithm", "pc-se", "--trials", "2",
         "--jobs", "1", "--epochs", "4", "--space", str(space), "--sampler", "grid",
         "--storage", str(storage), "--study", "diverge",
@@ -177,7 +196,7 @@ def test_a_diverging_trial_is_pruned_with_its_reason(run_cli, tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_median_pruner_stops_hopeless_trials(run_cli, tmp_path: Path) -> None:
+def test_median_pruner_stops_hopeless_trials(run_main, tmp_path: Path) -> None:
     # weight_lr 1e-6 leaves digits at chance (~0.10) while 3e-3 reaches ~0.9 after one
     # epoch: once 4 trials have finished, the median pruner stops the hopeless ones.
     space = write_space(
@@ -196,7 +215,7 @@ def test_median_pruner_stops_hopeless_trials(run_cli, tmp_path: Path) -> None:
         },
     )
     storage = tmp_path / "s.journal"
-    result = run_cli(
+    result = run_main(
         "search", "--task", "mlp-digits", "--algorithm", "pc-se", "--trials", "10",
         "--jobs", "1", "--epochs", "6", "--space", str(space), "--sampler", "random",
         "--pruner", "median", "--seed", "0", "--storage", str(storage), "--study", "prune",
@@ -219,9 +238,9 @@ def test_median_pruner_stops_hopeless_trials(run_cli, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_batched_search_keeps_structure_equal_within_a_batch(run_cli, tmp_path: Path) -> None:
+def test_batched_search_keeps_structure_equal_within_a_batch(run_main, tmp_path: Path) -> None:
     storage = tmp_path / "s.journal"
-    result = run_cli(
+    result = run_main(
         "search", "--task", "mlp-two-circles", "--algorithm", "pc-se", "--trials", "6",
         "--jobs", "1", "--batch", "3", "--epochs", "4", "--seed", "3",
         "--storage", str(storage), "--study", "batched",

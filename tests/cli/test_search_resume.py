@@ -4,6 +4,11 @@ Ctrl-C reaches the whole process group (the command and its workers); the worker
 their current trials, the command exits 130, and the same command run again finishes the
 study. A worker killed outright leaves a RUNNING trial that the command fails as soon as
 the process is gone and queues again, so the study still finishes in the same run.
+
+The workers are real processes in dry-run mode (``PCSEARCH_WORKER_DRY_RUN``: they claim,
+report and tell trials as usual, each epoch a fixed pause instead of training), so every
+trial lasts a known time: long enough for the test to act mid-study, and no JAX to start.
+A signal landing inside a compiled epoch is tests/workers/test_worker_signals.py's subject.
 """
 
 from __future__ import annotations
@@ -20,22 +25,26 @@ import optuna
 import pytest
 from optuna.trial import FrozenTrial, TrialState
 
+from search_spaces import default_space
 from store.storage import open_storage
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 STUDY = "resume"
 DEADLINE = 180.0
-TRIALS = 6
+TRIALS = 4
+PARAMS = set(default_space("mlp-digits", "pc-se").distributions("pc-se"))
+"""The parameters the search samples (its default space)."""
+EPOCHS, EPOCH_SECONDS = 3, "1.0"
+"""A trial takes 3 s, so the interrupt is sent while a trial has a second or more to go,
+and a trial seen in its first epoch is still running when its worker is killed."""
 STOPPED_BY = ("worker stopped by SIGINT", "worker stopped by SIGTERM")
 LOST = "worker lost"
 
 
 def search_command(exe: str, storage: Path) -> list[str]:
-    # 40 epochs keep each trial busy for a while after the first ones finished, so the
-    # interrupt lands in the middle of the study rather than after its end.
     return [
         exe, "search", "--task", "mlp-digits", "--algorithm", "pc-se",
-        "--trials", str(TRIALS), "--jobs", "2", "--epochs", "40", "--pruner", "none",
+        "--trials", str(TRIALS), "--jobs", "2", "--epochs", str(EPOCHS), "--pruner", "none",
         "--seed", "5", "--storage", str(storage), "--study", STUDY,
     ]  # fmt: skip
 
@@ -63,7 +72,12 @@ def start(command: list[str], cwd: Path) -> Search:
             cwd=cwd,
             # A grace period longer than the test: a dead local worker must be noticed by
             # its process being gone, at once, not by its lease running out.
-            env={**os.environ, "PCSEARCH_HEARTBEAT_GRACE_SECONDS": "600"},
+            env={
+                **os.environ,
+                "PCSEARCH_HEARTBEAT_GRACE_SECONDS": "600",
+                "PCSEARCH_WORKER_DRY_RUN": "1",
+                "PCSEARCH_DRY_RUN_EPOCH_SECONDS": EPOCH_SECONDS,
+            },
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,
@@ -138,6 +152,23 @@ def count(trials: list[FrozenTrial], *states: TrialState) -> int:
     return sum(t.state in states for t in trials)
 
 
+def sampled(trial: FrozenTrial) -> bool:
+    """Whether the trial has all its parameters: its worker writes nothing more until its
+    first epoch ends, and a trial given back or lost from then on is queued again."""
+    return set(trial.params) == PARAMS
+
+
+def mid_study(trials: list[FrozenTrial]) -> bool:
+    """A trial has finished, and another is sampled with a second or more of it to go: the
+    interrupt finds a trial to give back, not a worker between two trials or sampling."""
+    return count(trials, *FINISHED) >= 1 and any(
+        t.state == TrialState.RUNNING
+        and sampled(t)
+        and len(t.user_attrs.get("epoch_values", [])) < EPOCHS - 1
+        for t in trials
+    )
+
+
 @pytest.mark.slow
 def test_ctrl_c_then_rerun_finishes_exactly_the_trials(
     pcsearch_exe: str, tmp_path: Path, launch
@@ -145,7 +176,7 @@ def test_ctrl_c_then_rerun_finishes_exactly_the_trials(
     storage = tmp_path / "s.journal"
     command = search_command(pcsearch_exe, storage)
     search = launch(command)
-    wait_for(search, storage, lambda trials: count(trials, *FINISHED) >= 1)
+    wait_for(search, storage, mid_study)
     os.killpg(search.pid, signal.SIGINT)
     rc, out, err = finish(search)
 
@@ -199,21 +230,23 @@ def test_killed_worker_trial_is_failed_and_replaced(
     command = search_command(pcsearch_exe, storage)
     search = launch(command)
 
-    def compiling(trials: list[FrozenTrial]) -> FrozenTrial | None:
-        """A trial a worker has claimed and sampled but not yet reported on (its first epoch
-        runs). A trial claimed but not yet sampled has nothing to repeat: it is failed and a
-        fresh trial takes its place, with no retry to check."""
+    def in_first_epoch(trials: list[FrozenTrial]) -> FrozenTrial | None:
+        """A trial a worker has claimed and sampled in full but not yet reported on (its
+        first epoch runs): its worker writes nothing then, so the kill cannot leave the
+        journal's lock held (Optuna would wait 30 s before breaking it). A trial killed
+        unsampled has nothing to repeat: it is failed and a fresh trial takes its place,
+        with no retry to check."""
         for t in trials:
             if (
                 t.state == TrialState.RUNNING
                 and "worker" in t.user_attrs
-                and t.params
+                and sampled(t)
                 and "epoch_values" not in t.user_attrs
             ):
                 return t
         return None
 
-    victim = wait_for(search, storage, compiling)
+    victim = wait_for(search, storage, in_first_epoch)
     pid = int(victim.user_attrs["worker"].rpartition(":")[2])
     assert pid != search.pid
     os.kill(pid, signal.SIGKILL)

@@ -22,25 +22,33 @@ def with_password(url: str) -> str:
 
 
 def descendants(pid: int) -> list[int]:
-    children = []
+    """The processes below ``pid``, from one pass over /proc."""
+    children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            if int(stat.rpartition(")")[2].split()[1]) == pid:
-                children.append(int(entry.name))
-    return children + [d for c in children for d in descendants(c)]
+            parent = int(stat.rpartition(")")[2].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
 
 
 def test_search_and_workers_never_show_the_password(
     postgres_url: str, pcsearch_exe: str, tmp_path: Path
 ) -> None:
     url = with_password(postgres_url)  # trust auth: any password is accepted
-    env = {**os.environ, "PCSEARCH_WORKER_DRY_RUN": "1", "PCSEARCH_DRY_RUN_EPOCH_SECONDS": "0.3"}
+    # Trials of 0.4 s: the workers' command lines are read from their start (imports take
+    # longer than that), and the search does not outlast what the test needs to see.
+    env = {**os.environ, "PCSEARCH_WORKER_DRY_RUN": "1", "PCSEARCH_DRY_RUN_EPOCH_SECONDS": "0.2"}
     command = [pcsearch_exe, "search", "--task", "mlp-two-moons", "--algorithm", "pc-se",
-               "--trials", "6", "--jobs", "2", "--epochs", "3", "--storage", url,
+               "--trials", "4", "--jobs", "2", "--epochs", "2", "--storage", url,
                "--study", "secret"]  # fmt: skip
     search = subprocess.Popen(
         command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

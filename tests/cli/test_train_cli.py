@@ -1,4 +1,6 @@
-"""``pcsearch train`` and the listing commands, run as real processes."""
+"""``pcsearch train`` and the listing commands: ``train --json`` as a real process (its
+stdout is one JSON object from start to exit), the rest in this process (``run_main``):
+their output and exit code are what is tested."""
 
 from __future__ import annotations
 
@@ -45,8 +47,8 @@ def test_train_json_prints_one_result_object(run_cli) -> None:
 
 
 @pytest.mark.slow
-def test_train_without_json_prints_a_summary(run_cli) -> None:
-    result = run_cli(
+def test_train_without_json_prints_a_summary(run_main) -> None:
+    result = run_main(
         "train", "--task", "mlp-two-circles", "--algorithm", "bp-se", "--epochs", "2", "--seed", "1"
     )
     assert result.returncode == 0, explain(result)
@@ -103,8 +105,8 @@ def test_train_without_json_prints_a_summary(run_cli) -> None:
         "no-equals",
     ],
 )
-def test_train_usage_errors_exit_2_and_say_the_fix(run_cli, args, expected) -> None:
-    result = run_cli("train", *args, "--epochs", "1", timeout=60)
+def test_train_usage_errors_exit_2_and_say_the_fix(run_main, args, expected) -> None:
+    result = run_main("train", *args, "--epochs", "1")
     assert result.returncode == 2, explain(result)
     assert result.stderr.startswith("pcsearch train: error: "), explain(result)
     for text in expected:
@@ -113,15 +115,15 @@ def test_train_usage_errors_exit_2_and_say_the_fix(run_cli, args, expected) -> N
     assert result.stdout == ""
 
 
-def test_tasks_lists_every_task(run_cli) -> None:
-    result = run_cli("tasks", timeout=60)
+def test_tasks_lists_every_task(run_main) -> None:
+    result = run_main("tasks")
     assert result.returncode == 0, explain(result)
     names = [line.split()[0] for line in result.stdout.splitlines()]
     assert names == list(TASKS)
 
 
-def test_algorithms_lists_every_algorithm(run_cli) -> None:
-    result = run_cli("algorithms", timeout=60)
+def test_algorithms_lists_every_algorithm(run_main) -> None:
+    result = run_main("algorithms")
     assert result.returncode == 0, explain(result)
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == list(ALGORITHMS)
@@ -129,31 +131,31 @@ def test_algorithms_lists_every_algorithm(run_cli) -> None:
     assert not_implemented == [n for n, a in ALGORITHMS.items() if not a.implemented]
 
 
-def test_spaces_lists_every_space(run_cli) -> None:
-    result = run_cli("spaces", timeout=60)
+def test_spaces_lists_every_space(run_main) -> None:
+    result = run_main("spaces")
     assert result.returncode == 0, explain(result)
     refs = [line.split()[0] for line in result.stdout.splitlines()]
     assert refs == [s.ref for s in list_spaces()]
     assert "discriminative-pc@1" in refs
 
 
-def test_spaces_show_prints_the_space_as_json(run_cli) -> None:
-    result = run_cli("spaces", "show", "discriminative-pc", timeout=60)
+def test_spaces_show_prints_the_space_as_json(run_main) -> None:
+    result = run_main("spaces", "show", "discriminative-pc")
     assert result.returncode == 0, explain(result)
     data = json.loads(result.stdout)
     assert SearchSpace.from_dict(data) == get_space("discriminative-pc")
 
 
-def test_spaces_show_unknown_lists_the_names(run_cli) -> None:
-    result = run_cli("spaces", "show", "no-such-space", timeout=60)
+def test_spaces_show_unknown_lists_the_names(run_main) -> None:
+    result = run_main("spaces", "show", "no-such-space")
     assert result.returncode == 2, explain(result)
     assert "unknown search space 'no-such-space'" in result.stderr
     assert "discriminative-pc" in result.stderr
 
 
-def test_the_readme_table_of_tasks_is_the_catalogues(run_cli) -> None:
+def test_the_readme_table_of_tasks_is_the_catalogues(run_main) -> None:
     """The README shows `pcsearch tasks --markdown`; a new task must reach both."""
-    result = run_cli("tasks", "--markdown", timeout=60)
+    result = run_main("tasks", "--markdown")
     assert result.returncode == 0, explain(result)
     table = result.stdout.strip()
     assert len(table.splitlines()) == len(TASKS) + 2

@@ -3,7 +3,10 @@ command lines of docker-compose.yml's api, worker and dashboard services, starte
 processes on an empty Postgres database, the API and three workers at the same instant.
 
 Two 12-trial studies on mlp-two-moons are submitted over HTTP (raw HTTP, as curl would,
-and ``pcsearch submit``); each ends with exactly 12 finished trials; GET shows the best;
+and ``pcsearch submit``), in the default space with its structure (T, activation) fixed so
+that a worker compiles one program rather than one per trial (as the fleet tests' studies,
+whose compiled program the suite's cache then shares); each ends with exactly 12 finished
+trials, trained for real; GET shows the best;
 stop and resume work; delete removes a study; the dashboard lists what is left; and no
 output anywhere shows the database password. Only the port numbers are changed, to free
 ones, since several tests share this machine.
@@ -27,12 +30,13 @@ import yaml
 
 from tests.api.helpers import free_port
 from tests.deploy.helpers import REPO, env_file, interpolate
-from tests.workers.fleet import assert_study_complete, wait_until
+from tests.workers.fleet import assert_study_complete, fixed_space, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(600)]
 PASSWORD = "e2e-Pw-7731"
 TOKEN = "e2e-token-0123456789"
 TRIALS = 12
+SPACE = {**fixed_space("mlp-two-moons", "pc-se", T=4, activation="tanh"), "name": "e2e-moons"}
 
 
 def compose_commands() -> dict[str, list[str]]:
@@ -129,7 +133,7 @@ def test_the_service_as_compose_runs_it(
 
         # Submitted as curl would: raw HTTP with the token.
         spec = {"name": "e2e-raw", "task": "mlp-two-moons", "algorithm": "pc-se",
-                "n_trials": TRIALS, "epochs": 3, "seed": 1}  # fmt: skip
+                "n_trials": TRIALS, "epochs": 3, "seed": 1, "space": SPACE}  # fmt: skip
         status, created = http("POST", f"{api}/api/v1/studies", spec)
         assert status == 201, created
         assert created["name"] == "e2e-raw" and created["n_trials"] == TRIALS
@@ -137,9 +141,11 @@ def test_the_service_as_compose_runs_it(
 
         # Submitted with the client, then stopped at once and resumed.
         client_env = {**env, "PCSEARCH_API_URL": api, "PCSEARCH_API_TOKEN": TOKEN}
+        (tmp_path / "space.json").write_text(json.dumps(SPACE))
         submit = subprocess.run(
             [pcsearch_exe, "submit", "--name", "e2e-cli", "--task", "mlp-two-moons",
-             "--algorithm", "pc-se", "--trials", str(TRIALS), "--epochs", "3"],
+             "--algorithm", "pc-se", "--trials", str(TRIALS), "--epochs", "3",
+             "--space", str(tmp_path / "space.json")],
             env=client_env, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert submit.returncode == 0, submit.stderr
