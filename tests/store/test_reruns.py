@@ -5,6 +5,7 @@ retry, and nothing queued twice when the study is resumed."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import optuna
@@ -54,12 +55,15 @@ def test_rerun_configs_are_checked():
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_a_worker_of_the_fleet_runs_a_queued_rerun(
-    postgres_url: str, pcsearch_exe: str, tmp_path: Path
+    postgres_url: str,
+    pcsearch_exe: str,
+    run_main: Callable[..., subprocess.CompletedProcess],
+    tmp_path: Path,
 ):
-    queue = subprocess.run(
-        [pcsearch_exe, "rerun", "--task", "mlp-two-moons", "--algorithm", "pc-se", "--seeds", "3",
-         "--epochs", "2", "--no-workers", "--storage", postgres_url, "--name", "pg.seeds"],
-        capture_output=True, text=True, timeout=120,
+    """``pcsearch rerun --no-workers`` (in this process) queues; a worker process runs."""
+    queue = run_main(
+        "rerun", "--task", "mlp-two-moons", "--algorithm", "pc-se", "--seeds", "3",
+        "--epochs", "2", "--no-workers", "--storage", postgres_url, "--name", "pg.seeds",
     )  # fmt: skip
     assert queue.returncode == 0, queue.stderr
     worker = subprocess.run(

@@ -15,8 +15,9 @@ TASK, ALGORITHM = "mlp-digits", "pc-se"
 TEST_EXAMPLES = 899  # digits' test split: accuracies are multiples of 1/899
 
 # Shared structure; T=20 so that a huge state_lr really overflows (see the divergence test
-# of the CLI): with fewer steps the states stay finite.
-BASE = {"T": 20, "epochs": 3}
+# of the CLI): with fewer steps the states stay finite. Epochs are cut to a few batches.
+BASE = {"T": 20, "epochs": 2}
+BATCHES = 4
 MEMBERS = [
     {**BASE, "state_lr": 0.05, "weight_lr": 3e-3, "state_momentum": 0.5, "weight_decay": 1e-4},
     {**BASE, "state_lr": 0.02, "weight_lr": 1e-3, "state_momentum": 0.8, "weight_decay": 1e-3},
@@ -34,16 +35,21 @@ def test_batched_members_equal_separate_runs_and_diverge_alone() -> None:
         return False
 
     batched = train_batched(
-        TASK, ALGORITHM, [*MEMBERS, DIVERGING], seeds=[0, 1, 2, 3], on_epoch=on_epoch
+        TASK,
+        ALGORITHM,
+        [*MEMBERS, DIVERGING],
+        seeds=[0, 1, 2, 3],
+        on_epoch=on_epoch,
+        max_batches=BATCHES,
     )
     assert len(batched) == 4
 
     for seed, (params, got) in enumerate(zip(MEMBERS, batched[:3], strict=True)):
-        alone = train(TASK, ALGORITHM, params, seed=seed, data_seed=0)
+        alone = train(TASK, ALGORITHM, params, seed=seed, data_seed=0, max_batches=BATCHES)
         assert got.status == alone.status == "completed"
         assert got.seed == seed
         assert got.params == alone.params
-        assert [h.epoch for h in got.history] == [1, 2, 3]
+        assert [h.epoch for h in got.history] == [1, 2]
         for mine, theirs in zip(got.history, alone.history, strict=True):
             # Floating-point order may differ between the vmapped and the single program:
             # at most a couple of test examples flip, energies agree closely.
@@ -58,19 +64,24 @@ def test_batched_members_equal_separate_runs_and_diverge_alone() -> None:
     assert bad.reason.startswith("diverged at epoch 1")
     assert bad.value is None and len(bad.history) == 1
     # Every healthy member was reported every epoch; the diverged one never reached on_epoch.
-    assert sorted(seen) == [(m, e) for m in range(3) for e in (1, 2, 3)]
+    assert sorted(seen) == [(m, e) for m in range(3) for e in (1, 2)]
 
 
 @pytest.mark.slow
 def test_on_epoch_stops_one_member_only() -> None:
     # The same four members as above, so the compiled program is reused.
     results = train_batched(
-        TASK, ALGORITHM, [*MEMBERS, DIVERGING], seeds=[0, 1, 2, 3], on_epoch=lambda i, r: i == 0
+        TASK,
+        ALGORITHM,
+        [*MEMBERS, DIVERGING],
+        seeds=[0, 1, 2, 3],
+        on_epoch=lambda i, r: i == 0,
+        max_batches=BATCHES,
     )
     assert results[0].status == "stopped" and results[0].reason == "stopped after epoch 1"
     assert len(results[0].history) == 1
     assert [r.status for r in results[1:]] == ["completed", "completed", "diverged"]
-    assert [len(r.history) for r in results[1:]] == [3, 3, 1]
+    assert [len(r.history) for r in results[1:]] == [2, 2, 1]
 
 
 def test_members_with_different_structure_are_refused() -> None:

@@ -45,20 +45,20 @@ def test_a_broken_worker_gives_up_and_the_healthy_ones_finish(
     (broken / "mnist").mkdir(parents=True)
     for file in (healthy / "mnist").iterdir():
         (broken / "mnist" / file.name).write_bytes(b"not an IDX file")
-    make_study(postgres_url, "budget", n_trials=6, epochs=1, task="mlp-mnist")
+    make_study(postgres_url, "budget", n_trials=4, epochs=1, task="mlp-mnist")
     settings = {"PCSEARCH_FAILURE_BACKOFF_SECONDS": "0.2", "PCSEARCH_MAX_CONSECUTIVE_FAILURES": "3"}
     with fleet(pcsearch_exe, tmp_path, postgres_url, **settings) as f:
-        bad = f.start("--study", "budget", "--until-done", "--poll", "0.5",
+        bad = f.start("--study", "budget", "--until-done", "--poll", "0.3",
                       extra_env={"PCSEARCH_DATA_DIR": str(broken)})  # fmt: skip
         assert bad.wait(timeout=120) == 1, f.output()
         for i in range(2):
-            f.start("--study", "budget", "--until-done", "--seed", str(i), "--poll", "0.5",
+            f.start("--study", "budget", "--until-done", "--seed", str(i), "--poll", "0.3",
                     extra_env={"PCSEARCH_DATA_DIR": str(healthy)})  # fmt: skip
         codes = f.wait(timeout=200)
         output = f.output()
     assert codes == [1, 0, 0], output
     assert "gave up on study 'budget'" in output
-    trials = assert_study_complete(postgres_url, "budget", 6)
+    trials = assert_study_complete(postgres_url, "budget", 4)
     errors = [t for t in trials if t.state == TrialState.FAIL]
     assert len(errors) == 3 and all("DataFormatError" in t.user_attrs["error"] for t in errors)
     # The reason is on the study; one worker giving up does not mark the study failing.

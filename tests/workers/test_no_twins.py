@@ -9,9 +9,11 @@ claiming and telling are the same code whatever a trial computes); one search tr
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,14 @@ from store.attrs import ORDINAL_PREFIX
 from store.config import StudyConfig
 from store.storage import open_storage
 from tests.api.helpers import TOKENS, api_process
-from tests.workers.fleet import FINISHED, assert_study_complete, fleet, make_study, trials_of
+from tests.workers.fleet import (
+    FINISHED,
+    assert_study_complete,
+    fixed_space,
+    fleet,
+    make_study,
+    trials_of,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
 DRY = {"PCSEARCH_WORKER_DRY_RUN": "1", "PCSEARCH_DRY_RUN_EPOCH_SECONDS": "0.05"}
@@ -81,38 +90,43 @@ def run_alone(exe: str, folder: Path, url: str, name: str) -> list[tuple]:
 def test_four_workers_on_one_study_propose_no_twins(
     postgres_url: str, pcsearch_exe: str, tmp_path: Path
 ) -> None:
-    """TPE, the default sampler, and no ``--seed``: the measured case that gave twins."""
-    make_study(postgres_url, "four", n_trials=32, epochs=1, sampler="tpe")
+    """TPE, the default sampler, and no ``--seed``: the measured case that gave twins (20
+    trials: TPE's 10 random startup trials, then 10 of its own)."""
+    make_study(postgres_url, "four", n_trials=20, epochs=1, sampler="tpe")
     with fleet(pcsearch_exe, tmp_path, postgres_url, **DRY) as f:
         for _ in range(4):
             f.start("--study", "four", *UNTIL_DONE)
         codes = f.wait(timeout=180)
         output = f.output()
     assert codes == [0, 0, 0, 0], output
-    assert_study_complete(postgres_url, "four", 32)
+    assert_study_complete(postgres_url, "four", 20)
     assert twins(finished(postgres_url, "four")) == [], output
     assert ordinals(postgres_url, "four") == [0, 1, 2, 3]
 
 
 def test_a_seed_reproduces_a_one_worker_study_and_other_seeds_or_names_differ(
-    postgres_url: str, pcsearch_exe: str, tmp_path: Path
+    postgres_url: str, fresh_database: str, pcsearch_exe: str, tmp_path: Path
 ) -> None:
+    """One worker per study, each study alone on its sampler: the first run, another seed
+    of the same name (in a second database: a name is unique in one) and another name of
+    the same seed run side by side; then the first study is made again and rerun."""
     storage = open_storage(postgres_url)
     make_study(postgres_url, "repro", n_trials=12, epochs=1, sampler="tpe", seed=5)
-    first = run_alone(pcsearch_exe, tmp_path / "a", postgres_url, "repro")
-    studies.delete(storage, "repro")
-    make_study(postgres_url, "repro", n_trials=12, epochs=1, sampler="tpe", seed=5)
-    again = run_alone(pcsearch_exe, tmp_path / "b", postgres_url, "repro")
-    assert len(first) == 12 and again == first  # past TPE's 10 random startup trials
-    studies.delete(storage, "repro")
-    make_study(postgres_url, "repro", n_trials=12, epochs=1, sampler="tpe", seed=6)
+    make_study(fresh_database, "repro", n_trials=12, epochs=1, sampler="tpe", seed=6)
     make_study(postgres_url, "repro-2", n_trials=12, epochs=1, sampler="tpe", seed=5)
     with fleet(pcsearch_exe, tmp_path, postgres_url, **DRY) as f:
         f.start("--study", "repro", *UNTIL_DONE)
+        elsewhere = {"PCSEARCH_DATABASE_URL": fresh_database}
+        f.start("--study", "repro", *UNTIL_DONE, extra_env=elsewhere)
         f.start("--study", "repro-2", *UNTIL_DONE)
-        assert f.wait(timeout=90) == [0, 0], f.output()
-    other_seed = [key(t.params) for t in finished(postgres_url, "repro")]
+        assert f.wait(timeout=90) == [0, 0, 0], f.output()
+    first = [key(t.params) for t in finished(postgres_url, "repro")]
+    other_seed = [key(t.params) for t in finished(fresh_database, "repro")]
     other_name = [key(t.params) for t in finished(postgres_url, "repro-2")]
+    studies.delete(storage, "repro")
+    make_study(postgres_url, "repro", n_trials=12, epochs=1, sampler="tpe", seed=5)
+    again = run_alone(pcsearch_exe, tmp_path / "again", postgres_url, "repro")
+    assert len(first) == 12 and again == first  # past TPE's 10 random startup trials
     assert len(other_seed) == len(other_name) == 12
     assert set(other_seed).isdisjoint(first)
     assert set(other_name).isdisjoint(first)
@@ -137,15 +151,18 @@ def test_three_workers_visit_every_grid_point_exactly_once(
 
 
 def test_a_search_with_training_on_two_workers_proposes_no_twins(
-    postgres_url: str, pcsearch_exe: str, tmp_path: Path
+    postgres_url: str, run_main: Callable[..., subprocess.CompletedProcess], tmp_path: Path
 ) -> None:
-    """Real training (two circles, one short epoch a trial), the embedded search's way."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PCSEARCH_WORKER_DRY")}
-    done = subprocess.run(
-        [pcsearch_exe, "search", "--task", "mlp-two-circles", "--algorithm", "pc-se",
-         "--trials", "6", "--epochs", "1", "--max-batches", "2", "--jobs", "2",
-         "--pruner", "none", "--storage", postgres_url, "--study", "trained"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240,
+    """Real training (two circles, one short epoch a trial), the embedded search's way: its
+    two worker processes are real; the search command itself runs in this process. The
+    structure is pinned, so the trials share one compiled program."""
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps(fixed_space("mlp-two-circles", "pc-se", T=4, activation="tanh")))
+    no_dry_run = {k: None for k in os.environ if k.startswith("PCSEARCH_WORKER_DRY")}
+    done = run_main(
+        "search", "--task", "mlp-two-circles", "--algorithm", "pc-se", "--space", str(space),
+        "--trials", "6", "--epochs", "1", "--max-batches", "2", "--jobs", "2",
+        "--pruner", "none", "--storage", postgres_url, "--study", "trained", env=no_dry_run,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     trials = assert_study_complete(postgres_url, "trained", 6)
@@ -162,18 +179,22 @@ def paper_params(task: str, algorithm: str) -> dict[str, Any]:
 
 
 def test_warm_start_through_the_api_and_status(
-    postgres_url: str, pcsearch_exe: str, tmp_path: Path
+    postgres_url: str,
+    pcsearch_exe: str,
+    run_main: Callable[..., subprocess.CompletedProcess],
+    tmp_path: Path,
 ) -> None:
+    """The API and the workers are real processes; ``submit`` and ``status``, the client
+    commands whose output is tested, run in this process."""
     expected = paper_params("mlp-mnist", "pc-se")
     assert set(expected) == {"T", "activation", "state_lr", "state_momentum", "weight_lr",
                              "weight_decay"} and expected["state_lr"] == 0.0105  # fmt: skip
     with api_process(postgres_url, tmp_path / "api.log") as api:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PCSEARCH_API")}
+        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("PCSEARCH_API")}
         env |= {"PCSEARCH_API_URL": api.url, "PCSEARCH_API_TOKEN": TOKENS[0]}
 
         def cli(*args: str) -> str:
-            done = subprocess.run([pcsearch_exe, *args], env=env, capture_output=True, text=True,
-                                  timeout=60)  # fmt: skip
+            done = run_main(*args, env=env)
             assert done.returncode == 0, done.stderr
             return done.stdout
 
@@ -204,14 +225,13 @@ def test_warm_start_through_the_api_and_status(
 
 
 def test_warm_start_in_search_and_its_switch(
-    postgres_url: str, pcsearch_exe: str, tmp_path: Path
+    postgres_url: str, run_main: Callable[..., subprocess.CompletedProcess]
 ) -> None:
-    base = [pcsearch_exe, "search", "--task", "mlp-fashionmnist", "--algorithm", "pn",
+    """The search command runs in this process, its worker is a real one."""
+    base = ["search", "--task", "mlp-fashionmnist", "--algorithm", "pn",
             "--trials", "2", "--epochs", "1", "--jobs", "1", "--storage", postgres_url]  # fmt: skip
     for name, extra in (("search-warm", []), ("search-cold", ["--no-warm-start"])):
-        done = subprocess.run([*base, "--study", name, *extra], cwd=tmp_path,
-                              env={**os.environ, **DRY}, capture_output=True, text=True,
-                              timeout=120)  # fmt: skip
+        done = run_main(*base, "--study", name, *extra, env=DRY)
         assert done.returncode == 0, done.stderr[-3000:]
     warm, cold = finished(postgres_url, "search-warm"), finished(postgres_url, "search-cold")
     expected = paper_params("mlp-fashionmnist", "pn")

@@ -21,7 +21,7 @@ def test_retries_of_different_structure_in_one_batch_train_apart(tmp_path: Path)
     batch of 2; each structure trains as its own program, and nothing fails."""
     url = str(tmp_path / "s.journal")
     space = default_space("mlp-two-moons", "pc-se").to_dict()
-    study = make_study(url, "mixed", n_trials=4, epochs=2, batch=2, space=space)
+    study = make_study(url, "mixed", n_trials=4, epochs=1, batch=2, space=space, max_batches=2)
     study.enqueue_trial({"T": 4, "activation": "gelu", "state_lr": 0.1, "state_momentum": 0.5,
                          "weight_lr": 1e-3, "weight_decay": 1e-4},
                         user_attrs={attrs.RETRY_OF: 90, attrs.ATTEMPT: 2})  # fmt: skip
@@ -41,6 +41,8 @@ def test_retries_of_different_structure_in_one_batch_train_apart(tmp_path: Path)
 
 
 def test_an_odd_study_does_not_stop_the_service(pcsearch_exe: str, tmp_path: Path) -> None:
+    """The odd studies are refused before any trial runs, so the trials of the good one do
+    no training (``PCSEARCH_WORKER_DRY_RUN``): the service loop is the same."""
     url = str(tmp_path / "s.journal")
     newer = make_study(url, "from-the-future", n_trials=2, epochs=1)
     config = dict(attrs.stored(newer).config, from_the_future="best")
@@ -48,7 +50,7 @@ def test_an_odd_study_does_not_stop_the_service(pcsearch_exe: str, tmp_path: Pat
     unknown = make_study(url, "unknown-task", n_trials=2, epochs=1)
     unknown.set_user_attr(attrs.CONFIG, dict(attrs.stored(unknown).config, task="vgg99-x"))
     make_study(url, "good", n_trials=3, epochs=1)
-    with fleet(pcsearch_exe, tmp_path, url) as f:
+    with fleet(pcsearch_exe, tmp_path, url, PCSEARCH_WORKER_DRY_RUN="1") as f:
         worker = f.start("--poll", "0.3")
         wait_until(
             lambda: sum(t.state == TrialState.COMPLETE for t in trials_of(url, "good")) == 3,

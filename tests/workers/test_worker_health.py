@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,8 @@ from workers import liveness
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 DRY = {"PCSEARCH_WORKER_DRY_RUN": "1"}
 HUNG_EXIT = 3
+HEALTH = ("worker", "--health")
+RunMain = Callable[..., subprocess.CompletedProcess]
 
 
 def _complete(url: str, name: str) -> int:
@@ -44,33 +47,37 @@ def _hang(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def test_health_follows_a_worker(pcsearch_exe: str, fresh_database: str, tmp_path: Path) -> None:
+def test_health_follows_a_worker(
+    pcsearch_exe: str, fresh_database: str, tmp_path: Path, run_main: RunMain
+) -> None:
     """1 with no worker; 0 while one waits for work, trains (epochs longer in all than the
-    stale time) and is idle again; 1 once it stopped, its file gone."""
+    stale time) and is idle again; 1 once it stopped, its file gone. The first and the
+    last check are the installed script; the many in between run in this process."""
     url, state = fresh_database, tmp_path / "state"
-    env = {**DRY, "PCSEARCH_WORKER_STATE_DIR": str(state), "PCSEARCH_WORKER_STALE_SECONDS": "5"}
-    env["PCSEARCH_DRY_RUN_EPOCH_SECONDS"] = "1"
+    env = {**DRY, "PCSEARCH_WORKER_STATE_DIR": str(state), "PCSEARCH_WORKER_STALE_SECONDS": "3"}
+    env["PCSEARCH_DRY_RUN_EPOCH_SECONDS"] = "0.4"
     with fleet(pcsearch_exe, tmp_path, url, **env) as f:
         nobody = f.health()
         assert nobody.returncode == 1, nobody
         assert "no pcsearch worker runs here" in nobody.stderr and str(state) in nobody.stderr
         worker = f.start("--poll", "0.3")
-        wait_until(lambda: f.health().returncode == 0, 60, "a healthy worker")
-        time.sleep(6)  # longer than the stale time: an idle worker still looks for work
-        idle = f.health()
+        wait_until(lambda: run_main(*HEALTH, env=env).returncode == 0, 60, "a healthy worker")
+        time.sleep(3.5)  # longer than the stale time: an idle worker still looks for work
+        idle = run_main(*HEALTH, env=env)
         assert idle.returncode == 0 and "ok: 1 worker(s) alive" in idle.stdout, idle
 
-        make_study(url, "alive", n_trials=1, epochs=10)  # 10 s of 1 s epochs, in one trial
+        make_study(url, "alive", n_trials=1, epochs=10)  # 4 s of 0.4 s epochs, in one trial
         started, healthy_at = time.monotonic(), 0.0
         while _complete(url, "alive") < 1:  # every epoch counts as progress
-            training = f.health()
+            training = run_main(*HEALTH, env=env)
             assert training.returncode == 0, (training, f.output())
             assert worker.poll() is None, f.output()
             healthy_at = time.monotonic() - started
+            time.sleep(0.1)
         # Healthy while training, later than the stale time (however slow each check is).
-        assert healthy_at > 5, healthy_at
-        time.sleep(6)
-        after = f.health()
+        assert healthy_at > 3, healthy_at
+        time.sleep(3.5)
+        after = run_main(*HEALTH, env=env)
         assert after.returncode == 0, after
 
         worker.send_signal(signal.SIGTERM)
@@ -94,19 +101,20 @@ def test_health_ignores_and_removes_the_files_of_dead_workers(tmp_path: Path) ->
 
 
 def test_a_hung_worker_is_reported_and_its_supervisor_restarts_it(
-    pcsearch_exe: str, fresh_database: str, tmp_path: Path
+    pcsearch_exe: str, fresh_database: str, tmp_path: Path, run_main: RunMain
 ) -> None:
     url, state = fresh_database, tmp_path / "state"
     env = {**DRY, **_hang(tmp_path), "PCSEARCH_WORKER_STATE_DIR": str(state)}
-    env["PCSEARCH_WORKER_STALE_SECONDS"] = "8"
+    env["PCSEARCH_WORKER_STALE_SECONDS"] = "4"
     make_study(url, "hang", n_trials=4, epochs=2)
     with fleet(pcsearch_exe, tmp_path, url, **env) as f:
         supervisor = f.start("--procs", "2", "--poll", "0.3", "--restart-pause", "0.5")
         hung = int(wait_until(lambda: _read(tmp_path / "hung"), 60, "a worker to hang"))
         # --health with a shorter stale time sees it before the supervisor acts.
+        shorter = {**env, "PCSEARCH_WORKER_STALE_SECONDS": "2"}
         seen = wait_until(
-            lambda: (r := f.health(PCSEARCH_WORKER_STALE_SECONDS="2")).returncode == 1 and r,
-            6,
+            lambda: (r := run_main(*HEALTH, env=shorter)).returncode == 1 and r,
+            3.5,
             "--health to see the hang",
         )
         assert re.search(
@@ -121,7 +129,8 @@ def test_a_hung_worker_is_reported_and_its_supervisor_restarts_it(
         index = found.group(1)
         restarted = wait_until(lambda: _files(state, f"worker-{index}-*.json"), 10, "a new child")
         assert [p.name for p in restarted] != [f"worker-{index}-{hung}.json"]
-        assert supervisor.poll() is None and f.health().returncode == 0, f.output()
+        assert supervisor.poll() is None, f.output()
+        assert run_main(*HEALTH, env=env).returncode == 0, f.output()
     trials = assert_study_complete(url, "hang", 4)
     (given_back,) = [t for t in trials if t.state == TrialState.FAIL]
     assert given_back.user_attrs["reason"] == "worker stopped by SIGTERM"
@@ -134,23 +143,23 @@ def test_a_lone_worker_that_hangs_gives_its_trial_back_and_exits(
     """No supervisor: its own watchdog ends it (for a container's restart policy)."""
     url, state = fresh_database, tmp_path / "state"
     env = {**DRY, **_hang(tmp_path), "PCSEARCH_WORKER_STATE_DIR": str(state)}
-    env["PCSEARCH_WORKER_STALE_SECONDS"] = "4"
+    env["PCSEARCH_WORKER_STALE_SECONDS"] = "3"
     make_study(url, "lone", n_trials=1, epochs=2)
     with fleet(pcsearch_exe, tmp_path, url, **env) as f:
         worker = f.start("--study", "lone", "--poll", "0.3")
         assert worker.wait(timeout=60) == HUNG_EXIT, f.output()
-        assert "no progress for 4 s (PCSEARCH_WORKER_STALE_SECONDS=4)" in f.output()
+        assert "no progress for 3 s (PCSEARCH_WORKER_STALE_SECONDS=3)" in f.output()
         assert _files(state) == []
         hung, retry = trials_of(url, "lone")
         assert (hung.state, retry.state) == (TrialState.FAIL, TrialState.WAITING)
-        assert hung.user_attrs["reason"] == "worker stopped by its watchdog (no progress for 4 s)"
+        assert hung.user_attrs["reason"] == "worker stopped by its watchdog (no progress for 3 s)"
         again = f.start("--study", "lone", "--until-done", "--poll", "0.3")  # HANG_ONCE: done
         assert again.wait(timeout=60) == 0, f.output()
     assert_study_complete(url, "lone", 1)
 
 
 def test_one_worker_per_machine_with_the_lock(
-    pcsearch_exe: str, fresh_database: str, tmp_path: Path
+    pcsearch_exe: str, fresh_database: str, tmp_path: Path, run_main: RunMain
 ) -> None:
     url, state, lock = fresh_database, tmp_path / "state", tmp_path / "cache" / "worker.lock"
     env = {**DRY, "PCSEARCH_WORKER_STATE_DIR": str(state), "PCSEARCH_WORKER_LOCK": str(lock)}
@@ -168,13 +177,19 @@ def test_one_worker_per_machine_with_the_lock(
             f"machine with lock {lock}; run one worker container per machine (not docker "
             f"compose --scale worker=N) and use --procs for more processes per GPU"
         )
-        assert first.poll() is None and f.health().returncode == 0, f.output()
+        assert first.poll() is None, f.output()
+        assert run_main(*HEALTH, env=env).returncode == 0, f.output()
 
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=30) == 0, f.output()
         third = f.start("--poll", "0.3")
         wait_until(lambda: lock.read_text().strip().endswith(f":{third.pid}"), 30, "the lock")
-        time.sleep(1)
+        # Holding the lock, it goes on to work: connected and looking for studies.
+        wait_until(
+            lambda: " ready: " in f.logs[2].read_text() or third.poll() is not None,
+            30,
+            "the third worker ready",
+        )
         assert third.poll() is None, f.output()
 
 
@@ -199,15 +214,10 @@ def test_one_worker_per_machine_with_the_lock(
     ],
 )
 def test_settings_a_worker_cannot_keep_are_usage_errors(
-    pcsearch_exe: str, tmp_path: Path, env: dict[str, str], args: list[str], message: str
+    run_main: RunMain, tmp_path: Path, env: dict[str, str], args: list[str], message: str
 ) -> None:
-    done = subprocess.run(
-        [pcsearch_exe, "worker", "--storage", str(tmp_path / "s.journal"), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **DRY, **env},
-    )
+    """The command's exit code and message, in this process."""
+    done = run_main("worker", "--storage", str(tmp_path / "s.journal"), *args, env={**DRY, **env})
     assert done.returncode == 2 and message in done.stderr, done
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 

@@ -45,7 +45,7 @@ def test_two_worker_processes_finish_exactly_the_study(
         algorithm=ALGORITHM,
         space=space,
         n_trials=6,
-        overrides={"epochs": 5},
+        overrides={"epochs": 3},
         seed=1,
     )
     create_or_resume(open_storage(postgres_url), "pg-moons", config)

@@ -56,12 +56,12 @@ def test_a_skipped_study_says_why_on_itself(pcsearch_exe: str, tmp_path: Path) -
         study = optuna.load_study(study_name="from-the-future", storage=open_storage(url))
         return skips.skipping_workers(study.user_attrs)
 
-    with fleet(pcsearch_exe, tmp_path, url, PCSEARCH_SKIP_STUDY_SECONDS="2", **DRY) as f:
+    with fleet(pcsearch_exe, tmp_path, url, PCSEARCH_SKIP_STUDY_SECONDS="1", **DRY) as f:
         worker = f.start("--poll", "0.3")
         found = wait_until(marks, 60, "the skip mark")
         ((owner, mark),) = found.items()
         assert owner.endswith(f":{worker.pid}")
-        assert "newer pcsearch" in mark["reason"] and mark["retry_after_seconds"] == 2
+        assert "newer pcsearch" in mark["reason"] and mark["retry_after_seconds"] == 1
         # What `pcsearch status NAME` and GET /api/v1/studies/NAME show of it.
         shown = describe(detail_dict(views.get_study(open_storage(url), "from-the-future")))
         assert f"worker {owner} skips it at " in shown and "newer pcsearch" in shown, shown
@@ -74,20 +74,17 @@ def test_a_skipped_study_says_why_on_itself(pcsearch_exe: str, tmp_path: Path) -
 def test_a_worker_says_what_it_does_and_quiet_hushes_it(pcsearch_exe: str, tmp_path: Path) -> None:
     url = str(tmp_path / "s.journal")
     make_study(url, "told", n_trials=2, epochs=1)
+    make_study(url, "hushed", n_trials=1, epochs=1)
     with fleet(pcsearch_exe, tmp_path, url, **DRY) as f:
         f.start("--study", "told", "--until-done", "--poll", "0.3")
-        assert f.wait(90) == [0], f.output()
-    told = f.output()
+        f.start("--study", "hushed", "--until-done", "--poll", "0.3", "--quiet")
+        assert f.wait(90) == [0, 0], f.output()
+    told, hushed = (log.read_text() for log in f.logs)
     assert "ready: storage " + url in told and "study told" in told
     assert "devices: none (dry run)" in told
     for number in (0, 1):
         assert f"trial told#{number} started: " in told
         assert f"trial told#{number} complete, value " in told
 
-    make_study(url, "hushed", n_trials=1, epochs=1)
-    with fleet(pcsearch_exe, tmp_path, url, **DRY) as f:
-        f.start("--study", "hushed", "--until-done", "--poll", "0.3", "--quiet")
-        assert f.wait(90) == [0], f.output()
-    hushed = f.output()
     assert _complete(url, "hushed") == 1
     assert "ready:" not in hushed and "trial hushed#0" not in hushed

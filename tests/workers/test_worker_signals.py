@@ -93,9 +93,9 @@ import jax, jax.numpy as jnp
 from workers.signals import install_stop_watchdog
 
 install_stop_watchdog(lambda name: print("on_stop", name, flush=True))
-long_call = jax.jit(lambda x: jax.lax.fori_loop(0, 20_000, lambda i, a: jnp.tanh(a @ a), x))
 x = jnp.ones((256, 256)) / 256
-long_call(x).block_until_ready()  # compiles; then the real run
+loop = jax.jit(lambda x: jax.lax.fori_loop(0, 20_000, lambda i, a: jnp.tanh(a @ a), x))
+long_call = loop.lower(x).compile()  # compiled ahead, not run: the one run is the call below
 print("calling", flush=True)
 long_call(x).block_until_ready()
 print("finished the call: the signal was not handled during it", flush=True)
