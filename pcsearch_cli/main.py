@@ -33,13 +33,30 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, str]:
     return values
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from pcsearch_cli import catalogue_cmds, data_cmd, energy_cmd, ood_cmd, train_cmd
+SINGLE_COMMAND_MODULES = {"worker": "worker_cmd", "api": "api_cmd", "train": "train_cmd"}
+"""Commands whose module registers them alone: ``pcsearch worker ...`` then imports just its
+own module, so each process of a fleet starts without loading every other command's
+dependencies (the data loaders, the views, the catalogue printers)."""
 
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every command's parser, or for ``command`` in ``SINGLE_COMMAND_MODULES`` just its own
+    (the same parser for that command)."""
     parser = Parser(
         prog="pcsearch", description="Predictive coding networks and hyperparameter search."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    if command in SINGLE_COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"pcsearch_cli.{SINGLE_COMMAND_MODULES[command]}")
+        except ImportError as error:  # e.g. no Optuna here: the full parser says what exists
+            if (error.name or "").split(".")[0] in OUR_PACKAGES:
+                raise
+        else:
+            module.register(commands)
+            return parser
+    from pcsearch_cli import catalogue_cmds, data_cmd, energy_cmd, ood_cmd, train_cmd
+
     catalogue_cmds.register(commands)
     data_cmd.register(commands)
     train_cmd.register(commands)
@@ -71,8 +88,9 @@ def _optional_commands() -> list:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words[0] if words else None)
+    args = parser.parse_args(words)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
