@@ -14,12 +14,37 @@ from pathlib import Path
 
 import numpy as np
 
-from pcsearch.data.download import DataFiles, download
+from pcsearch.data.download import DataFile, DataFiles, download
 from pcsearch.data.idx import read_idx
 from pcsearch.errors import DataFormatError, DataUnavailableError
 
 IMAGE_SHAPE = (28, 28)
 DATA_DIR_ENV = "PCSEARCH_DATA_DIR"  # as pcsearch.data.datasets.DATA_DIR_ENV
+
+
+def idx_files(
+    folder: str,
+    names: tuple[str, ...],
+    mirrors: tuple[str, ...],
+    md5: dict[str, str],
+    sha256: dict[str, str],
+) -> DataFiles:
+    """Gzip IDX files ``names``, each at every mirror (a URL prefix) with its recorded
+    checksums (a name without any is refused by ``ensure``); an uncompressed copy is read
+    in a file's place."""
+    return DataFiles(
+        folder,
+        tuple(
+            DataFile(
+                f,
+                tuple(m + f for m in mirrors),
+                md5.get(f),
+                instead=(f.removesuffix(".gz"),),
+                sha256=sha256.get(f),
+            )
+            for f in names
+        ),
+    )
 
 
 def ensure(

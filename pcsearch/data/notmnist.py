@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pcsearch.data.download import DataFile, DataFiles
-from pcsearch.data.idx_sets import either, ensure, read_pair, standardise
+from pcsearch.data.download import DataFiles
+from pcsearch.data.idx_sets import either, ensure, idx_files, read_pair, standardise
 
 FOLDER = "notmnist"
 COMMIT = "c58c29ff93d7b8c809c449b380a232f9f39909fd"
@@ -52,19 +52,7 @@ Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]
 def data_files() -> DataFiles:
     """The two test files with their URLs, md5 and sha256 (read at call time, so patched
     constants are seen); an uncompressed copy is read in a file's place."""
-    return DataFiles(
-        FOLDER,
-        tuple(
-            DataFile(
-                f,
-                tuple(m + f for m in MIRRORS),
-                MD5.get(f),
-                instead=(f.removesuffix(".gz"),),
-                sha256=SHA256.get(f),
-            )
-            for f in NAMES
-        ),
-    )
+    return idx_files(FOLDER, NAMES, MIRRORS, MD5, SHA256)
 
 
 def load_notmnist(root: str | Path) -> Arrays:
