@@ -200,10 +200,9 @@ def _step_plan(batch_size: int, trials: Trial, data_key, epoch, x):
     return order, keys, epoch_key
 
 
-def _one_step(fixed: tuple, trials: Trial):
-    """One batch step of one trial (``trials`` has a leading axis of 1)."""
-    algorithm, weight_optimizer, augmentation, order, keys, epoch_key, i, epoch, x, y = fixed
-    trial = _only(trials)
+def _member_step(fixed: tuple, trial: Trial, keys: jax.Array, epoch_key: jax.Array) -> tuple:
+    """One batch step of one trial, with its own batch keys [batches, 2] and epoch key."""
+    algorithm, weight_optimizer, augmentation, order, _, _, i, epoch, x, y = fixed
     model, opt_state, energies = batch_step(
         algorithm,
         weight_optimizer,
@@ -212,37 +211,26 @@ def _one_step(fixed: tuple, trials: Trial):
         trial.opt_state,
         trial.hp,
         order[i],
-        keys[0, i],
+        keys[i],
         epoch,
-        epoch_key[0],
+        epoch_key,
         x,
         y,
     )
-    return _stacked(trial._replace(model=model, opt_state=opt_state)), energies[None]
+    return trial._replace(model=model, opt_state=opt_state), energies
+
+
+def _one_step(fixed: tuple, trials: Trial):
+    """One batch step of one trial (``trials`` has a leading axis of 1), without a vmap."""
+    _, _, _, _, keys, epoch_key, *_ = fixed
+    trial, energies = _member_step(fixed, _only(trials), keys[0], epoch_key[0])
+    return _stacked(trial), energies[None]
 
 
 def _many_steps(fixed: tuple, trials: Trial):
     """One batch step of K trials: vmapped over the trials, their keys and epoch keys."""
-    algorithm, weight_optimizer, augmentation, order, keys, epoch_key, i, epoch, x, y = fixed
-
-    def member(trial: Trial, k: jax.Array, ek: jax.Array):
-        model, opt_state, energies = batch_step(
-            algorithm,
-            weight_optimizer,
-            augmentation,
-            trial.model,
-            trial.opt_state,
-            trial.hp,
-            order[i],
-            k[i],
-            epoch,
-            ek,
-            x,
-            y,
-        )
-        return trial._replace(model=model, opt_state=opt_state), energies
-
-    return jax.vmap(member)(trials, keys, epoch_key)
+    _, _, _, _, keys, epoch_key, *_ = fixed
+    return jax.vmap(lambda t, k, ek: _member_step(fixed, t, k, ek))(trials, keys, epoch_key)
 
 
 # The trials' buffers (model, optimiser state) are donated: each step updates them in place.
