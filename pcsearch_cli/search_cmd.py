@@ -141,8 +141,8 @@ def supervise(processes: list, display: Progress, reap_dead: Callable[[], object
     signal (SIGINT or SIGTERM) that cut it short, else None.
 
     A signal only sets a flag: an exception raised into the middle of a storage call could
-    leave the journal's lock file behind, and the workers, which got the same Ctrl-C, need
-    that lock to give their trials back. Once a signal came, later ones are ignored so that
+    cut off a write that the workers, which got the same Ctrl-C and are giving their trials
+    back, read next. Once a signal came, later ones are ignored so that
     clean-up is not cut short either.
     """
     received: list[str] = []

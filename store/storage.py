@@ -5,7 +5,8 @@
   and the API may start together on an empty database.
 - ``mysql+pymysql://...``: the same, with MySQL's named locks (``GET_LOCK``).
 - a path ending in ``.journal`` (or ``journal:///path``, the embedded default): Optuna's
-  journal file, safe with several local processes writing at once; the lock is a file lock.
+  journal file, safe with several local processes writing at once; its write lock is an
+  ``flock`` the kernel drops when a writer dies (:mod:`store.journal_lock`).
 - ``sqlite:///path.db``: accepted, but SQLite serialises writers and may report "database is
   locked" under several workers; prefer a journal file.
 
@@ -39,6 +40,7 @@ from store.connections import (
     permanent,
 )
 from store.errors import StoreError
+from store.journal_lock import JournalFlock
 from store.resilience import ResilientStorage, is_transient, remaining, retry
 from store.settings import settings
 
@@ -165,7 +167,8 @@ def _open_journal(url: str, path: Path) -> optuna.storages.JournalStorage:
         with open(path, "a"):
             pass
         backend = optuna.storages.journal.JournalFileBackend(
-            str(path), lock_obj=optuna.storages.journal.JournalFileOpenLock(str(path))
+            str(path),
+            lock_obj=JournalFlock(str(path)),  # type: ignore[arg-type]  # Optuna's protocol
         )
         return optuna.storages.JournalStorage(backend)
     except OSError as error:

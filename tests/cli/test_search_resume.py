@@ -232,8 +232,7 @@ def test_killed_worker_trial_is_failed_and_replaced(
 
     def in_first_epoch(trials: list[FrozenTrial]) -> FrozenTrial | None:
         """A trial a worker has claimed and sampled in full but not yet reported on (its
-        first epoch runs): its worker writes nothing then, so the kill cannot leave the
-        journal's lock held (Optuna would wait 30 s before breaking it). A trial killed
+        first epoch runs), so that it has sampled values for its retry to repeat. A trial killed
         unsampled has nothing to repeat: it is failed and a fresh trial takes its place,
         with no retry to check."""
         for t in trials:
