@@ -101,10 +101,15 @@ def pcsearch_setup(family: Family) -> tuple[PredictiveCoding, Any, TracedHyperpa
     backend = jax.default_backend()
     if unroll_inference(backend, info.model, choose_epoch_loop("auto", backend, info.model)):
         algorithm = replace(algorithm, inference_unroll=True)  # as the trainer does
-    model = build_model(
-        info.model, params, family.input_shape, family.classes, jax.random.PRNGKey(0), clamping
-    )
+    # Shapes only (VGG-19's random initial weights take seconds to draw): every array is
+    # one of the fixture's weights, loaded next.
+    model = eqx.filter_eval_shape(
+        build_model,
+        info.model, params, family.input_shape, family.classes, jax.random.PRNGKey(0), clamping,
+    )  # fmt: skip
     model = load_weights(model, draw_weights(family))
+    left = [leaf for leaf in jax.tree.leaves(model) if isinstance(leaf, jax.ShapeDtypeStruct)]
+    assert not left, f"arrays the fixture does not set: {left}"
     return algorithm, model, TracedHyperparameters.from_params(params), defaults
 
 

@@ -55,7 +55,8 @@ def test_mcpc_iris_samples_match_the_held_out_flowers() -> None:
     layout passes them too (seed 0, as here). Its samples
     have the training flowers' per-feature means and variances and pass an MMD two-sample
     test against the 50 held-out flowers, which the untrained network's samples fail."""
-    overrides = {"T": 50, "weight_lr": 5e-3, "epochs": 1}
+    # T_sample: the epoch's own scoring samples as long as the draws here (not 10000 steps)
+    overrides = {"T": 50, "weight_lr": 5e-3, "epochs": 1, "T_sample": 1000}
     plan = make_plan("mcpc-iris", "mcpc", overrides, None)
     model, _, hp, _ = plan.new_model_and_state(0)
     data, algorithm = plan.data, plan.algorithm
