@@ -21,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import math
 import os
+import random
 import re
 import time
 from collections.abc import Iterator
@@ -267,43 +269,62 @@ def _named_lock(url: str, name: str, timeout: float) -> Iterator[None]:
             yield
         return
     postgres = url.startswith("postgresql")
-    if postgres:  # waits inside the server (no polling), bounded by lock_timeout
+    if postgres:
         take, give = "SELECT true FROM pg_advisory_lock(:k)", "SELECT pg_advisory_unlock(:k)"
         key: object = _key(name)
     else:  # MySQL/MariaDB named locks; names are limited to 64 characters
         take, give = "SELECT GET_LOCK(:k, :t) = 1", "SELECT RELEASE_LOCK(:k)"
         key = hashlib.sha256(name.encode()).hexdigest()[:60]
-    params = {"k": key}
-    with _lock_engine(url).connect() as conn:
-        try:
-            if postgres:
-                conn.execute(
-                    sqlalchemy.text("SELECT set_config('lock_timeout', :t, false)"),
-                    {"t": f"{max(1, int(timeout * 1000))}ms"},
-                )
-            else:
-                params["t"] = timeout
-            granted = conn.execute(sqlalchemy.text(take), params).scalar()
-            params = {"k": key}
-        except sqlalchemy.exc.OperationalError as error:
-            if getattr(error.orig, "pgcode", None) != "55P03":  # lock_not_available
-                raise
-            granted = False
-        conn.commit()
-        if not granted:
+    give_up = time.monotonic() + timeout
+    while True:
+        wait = max(0.001, min(LOCK_WAIT_SLICE, give_up - time.monotonic()))
+        with _lock_engine(url).connect() as conn:
+            if _take(conn, take, key, wait, postgres):
+                try:
+                    yield
+                finally:
+                    try:
+                        released = conn.execute(sqlalchemy.text(give), {"k": key}).scalar()
+                        conn.commit()
+                    except Exception as error:
+                        if not is_transient(error):
+                            raise
+                        released = False
+                    if not released:
+                        raise LockLost(f"the connection holding lock {name!r} was lost")
+                return
+            conn.invalidate()  # wait holding no connection: the holder may need one
+        if time.monotonic() >= give_up:
             raise TimeoutError(f"lock {name!r} not granted within {timeout:g} s")
-        try:
-            yield
-        finally:
-            try:
-                released = conn.execute(sqlalchemy.text(give), params).scalar()
-                conn.commit()
-            except Exception as error:
-                if not is_transient(error):
-                    raise
-                released = False
-            if not released:
-                raise LockLost(f"the connection holding lock {name!r} was lost")
+        time.sleep(random.uniform(0.05, 0.2))
+
+
+LOCK_WAIT_SLICE = 1.0
+"""Seconds a waiter waits for a named lock inside the server before it gives its connection
+back and asks again. A waiter that held its connection for the whole wait could starve the
+holder: with the server's or the role's connection limit reached by waiters, the holder
+cannot open the storage connection it needs to finish, and everyone waits out the lock
+timeout."""
+
+
+def _take(conn: sqlalchemy.Connection, take: str, key: object, seconds: float, pg: bool) -> bool:
+    """Ask for the lock on ``conn``, waiting in the server for up to ``seconds``."""
+    params: dict[str, object] = {"k": key}
+    try:
+        if pg:
+            conn.execute(
+                sqlalchemy.text("SELECT set_config('lock_timeout', :t, false)"),
+                {"t": f"{max(1, int(seconds * 1000))}ms"},
+            )
+        else:
+            params["t"] = max(1, math.ceil(seconds))  # whole seconds in MySQL
+        granted = bool(conn.execute(sqlalchemy.text(take), params).scalar())
+    except sqlalchemy.exc.OperationalError as error:
+        if getattr(error.orig, "pgcode", None) != "55P03":  # lock_not_available
+            raise
+        granted = False
+    conn.commit()
+    return granted
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ its connection (and so its lock) died mid-claim."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -90,3 +91,72 @@ def test_a_holder_whose_connection_died_is_told(backend) -> None:
     # The lock is free again for everyone else.
     with _named_lock(url, "slots doomed", timeout=5):
         pass
+
+
+@pytest.fixture
+def two_connection_role(postgres_url: str) -> Iterator[str]:
+    """The test database as a role the server allows two connections."""
+    import secrets
+
+    name = f"pcsearch_two_{secrets.token_hex(4)}"
+    admin = sqlalchemy.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sqlalchemy.text(f'CREATE ROLE "{name}" LOGIN CONNECTION LIMIT 2'))
+    url = postgres_url.replace("//postgres@", f"//{name}@")
+    try:
+        yield url
+    finally:
+        _lock_engine(url).dispose()
+        with admin.connect() as c:
+            c.execute(
+                sqlalchemy.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE usename = :n"), {"n": name}
+            )  # fmt: skip
+            c.execute(sqlalchemy.text(f'DROP ROLE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def connections_of(url: str) -> int:
+    user = sqlalchemy.engine.make_url(url).username
+    admin = sqlalchemy.create_engine(url.replace(f"//{user}@", "//postgres@"))
+    try:
+        with admin.connect() as c:
+            query = "SELECT count(*) FROM pg_stat_activity WHERE usename = :u"
+            return int(c.execute(sqlalchemy.text(query), {"u": user}).scalar())
+    finally:
+        admin.dispose()
+
+
+def test_a_waiter_does_not_keep_the_holder_from_a_connection(two_connection_role: str) -> None:
+    """The holder of a slot lock needs a second connection (the storage's) to finish. A
+    waiter that kept its connection for its whole wait would take the last one the server
+    allows, and the holder would wait out the waiter's lock timeout (30 s here)."""
+    import psycopg2
+
+    url = two_connection_role
+    user = sqlalchemy.engine.make_url(url)
+    with _named_lock(url, "slots crowded", timeout=30):
+
+        def wait_for_it() -> None:
+            with _named_lock(url, "slots crowded", timeout=30):
+                pass
+
+        waited = threading.Thread(target=wait_for_it, daemon=True)
+        waited.start()
+        give_up = time.monotonic() + 10
+        while connections_of(url) < 2 and time.monotonic() < give_up:
+            time.sleep(0.02)
+        assert connections_of(url) == 2, "the waiter never asked"
+        connected = None
+        while connected is None and time.monotonic() < give_up:
+            try:
+                connected = psycopg2.connect(
+                    host=user.host, port=user.port, user=user.username, dbname=user.database
+                )
+            except psycopg2.OperationalError as error:
+                assert "too many connections" in str(error), error
+                time.sleep(0.05)
+        assert connected is not None, "the holder got no connection while the waiter waited"
+        connected.close()
+    waited.join(30)
+    assert not waited.is_alive(), "the waiter never got the lock after the holder let go"
