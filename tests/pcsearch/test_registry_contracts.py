@@ -112,6 +112,26 @@ def new_trial(plan: Plan) -> Trial:
     return Trial(*plan.new_model_and_state(0))
 
 
+def cheap_trial(plan: Plan) -> Trial:
+    """``new_trial``'s shapes with weights NumPy draws (normal, 1/sqrt(fan-in); biases 0).
+
+    Drawing the real initial weights compiles a ``jax.random`` program per weight shape,
+    most of this module's time; the builders' own draws are covered by the shape tests
+    and by every training test."""
+    shaped = eqx.filter_eval_shape(new_trial, plan)
+    rng = np.random.default_rng(0)
+
+    def draw(leaf: jax.ShapeDtypeStruct) -> jax.Array:
+        if leaf.ndim < 2 or not jnp.issubdtype(leaf.dtype, jnp.floating):
+            return jnp.zeros(leaf.shape, leaf.dtype)
+        scale = 1.0 / math.sqrt(max(1, math.prod(leaf.shape[1:])))
+        return jnp.asarray(rng.normal(0.0, scale, leaf.shape), leaf.dtype)
+
+    model = jax.tree.map(draw, shaped.model)
+    hp = TracedHyperparameters.from_params(plan.params)
+    return Trial(model, init_opt_state(plan.weight_optimizer, model, hp), hp, jax.random.PRNGKey(0))
+
+
 def layers(plan: Plan, model) -> int:
     """Energies per step: one per predicted state, one more for a free h_0's prior; BP: the
     loss."""
@@ -170,7 +190,7 @@ REAL = _real_steps()
 @pytest.mark.parametrize(("task", "algorithm"), REAL, ids=[f"{t}:{a}" for t, a in REAL])
 def test_one_real_step_per_small_model_and_family_is_finite(task: str, algorithm: str):
     plan = tiny_plan(task, algorithm)
-    trial = new_trial(plan)
+    trial = cheap_trial(plan)
     after, energies = step(plan, trial, eqx.filter_jit(one_batch))
     assert energies.shape == (layers(plan, trial.model),)
     assert bool(jnp.all(jnp.isfinite(energies))), energies
