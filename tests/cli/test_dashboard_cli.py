@@ -390,7 +390,7 @@ def test_a_stop_during_a_burst_of_requests_is_not_swallowed(
     """SIGTERM while the server hands requests to their threads: it used to be caught and
     logged by socketserver as a failed request, and the dashboard served on."""
     make_study(str(tmp_path / "studies.journal"), "moons")
-    for round_ in range(3):
+    for round_ in range(2):
         dashboard = start(pcsearch_exe, tmp_path, "--storage", "studies.journal")
         done, answered = threading.Event(), set[int]()
 

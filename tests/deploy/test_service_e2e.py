@@ -35,7 +35,7 @@ from tests.workers.fleet import assert_study_complete, fixed_space, wait_until
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(600)]
 PASSWORD = "e2e-Pw-7731"
 TOKEN = "e2e-token-0123456789"
-TRIALS = 12
+TRIALS = 6
 SPACE = {**fixed_space("mlp-two-moons", "pc-se", T=4, activation="tanh"), "name": "e2e-moons"}
 
 

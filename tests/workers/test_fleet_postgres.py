@@ -114,18 +114,22 @@ def test_postgres_restart_mid_search_loses_nothing(pcsearch_exe: str, tmp_path: 
     assert [t.number for t in trials if t.state == TrialState.FAIL] == [], output
 
 
+TRIALS_16 = 48
+"""Three trials a worker: every worker claims again while the others claim."""
+
+
 def test_sixteen_workers_share_one_study_exactly(
     postgres_url: str, pcsearch_exe: str, tmp_path: Path
 ) -> None:
-    make_study(postgres_url, "sixteen", n_trials=64, epochs=1)
+    make_study(postgres_url, "sixteen", n_trials=TRIALS_16, epochs=1)
     with fleet(pcsearch_exe, tmp_path, postgres_url, **DRY) as f:
         for i in range(16):
             f.start("--study", "sixteen", "--until-done", "--seed", str(i), "--poll", "0.5")
         codes = f.wait(timeout=240)
         output = f.output()
     assert codes == [0] * 16, output
-    trials = assert_study_complete(postgres_url, "sixteen", 64)
-    assert len(trials) == 64, "a trial was failed or claimed twice"
+    trials = assert_study_complete(postgres_url, "sixteen", TRIALS_16)
+    assert len(trials) == TRIALS_16, "a trial was failed or claimed twice"
     assert "Traceback" not in output and " ERROR " not in output, output
 
 
