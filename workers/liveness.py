@@ -20,6 +20,7 @@ import json
 import os
 import socket
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,9 @@ _mine: Path | None = None
 """This process's liveness file, once :func:`start` made it; :func:`beat` is a no-op
 before (a Worker run inside another program, e.g. a test, leaves no file)."""
 _last_beat = time.monotonic()
+_file_lock = threading.Lock()
+"""Between a beat that writes the file again and :func:`stop` (from the stop watchdog's
+thread): without it, a beat's rewrite could land after stop removed the file."""
 
 
 def state_dir() -> Path:
@@ -70,15 +74,17 @@ def beat() -> None:
     """The main thread made progress: touch the file (made again if someone removed it)."""
     global _last_beat
     _last_beat = time.monotonic()
-    if _mine is None:
-        return
-    try:
-        os.utime(_mine)
-    except FileNotFoundError:
-        with contextlib.suppress(OSError):  # a full or read-only disk must not stop work
-            _write(_mine, _index_of(_mine))
-    except OSError:
-        pass
+    with _file_lock:
+        mine = _mine
+        if mine is None:
+            return
+        try:
+            os.utime(mine)
+        except FileNotFoundError:
+            with contextlib.suppress(OSError):  # a full or read-only disk must not stop work
+                _write(mine, _index_of(mine))
+        except OSError:
+            pass
 
 
 def seconds_since_beat() -> float:
@@ -88,7 +94,13 @@ def seconds_since_beat() -> float:
 def stop() -> None:
     """Remove this process's file (on a clean exit; a killed worker's is swept later)."""
     global _mine
-    mine, _mine = _mine, None  # first, so that a last beat does not make it again
+    # A beat writing the file now finishes first (a hung one is not waited for long).
+    locked = _file_lock.acquire(timeout=5.0)
+    try:
+        mine, _mine = _mine, None  # first, so that a later beat does not make it again
+    finally:
+        if locked:
+            _file_lock.release()
     if mine is not None:
         with contextlib.suppress(OSError):
             mine.unlink()
