@@ -193,7 +193,7 @@ def round_off(ref: dict[str, Any], single: dict[str, Any]) -> float:
 
 
 SLOW = {"vgg19skip-cifar10"}
-"""Families whose step takes more than ~15 s here (VGG-19: 19 layers, T = 24)."""
+"""Families whose step takes more than ~15 s here (VGG-19: 19 layers, T = 12)."""
 
 
 @pytest.mark.parametrize(
