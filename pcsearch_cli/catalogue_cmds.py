@@ -190,6 +190,9 @@ def show_task(args: argparse.Namespace) -> int:
         ]
         print("  " + "  ".join(cells))
     print(f"  total parameters: {model['parameters']:,}")
+    if any(len(r["output_shape"]) == 3 for r in model["layers"][1:-1]):
+        print("  conv states are channels-last, H x W x C (the paper writes C x H x W); "
+              "images keep the data's C x H x W")  # fmt: skip
     if d["state_energy"] is not None:
         energy = d["state_energy"]
         print(f"\nstate energy: {energy['value']} (source: {energy['source'] or 'not recorded'})")

@@ -2,12 +2,13 @@
 shape shared by the paper's AlexNet (Table 4) and VGG-19 (Appendix E).
 
 States, bottom to top: one per conv block (conv -> activation -> 2x2 max-pool where the
-block has one), one per hidden linear layer (linear -> activation, on the flattened state
-below), and the output (a linear head). With ``skip_from`` = s, the output's prediction
-also reads state s: ``head(h_{L-1}) + skip(flatten(h_s))``, the skip of Appendix E ("an
-early layer ... flattened and adjusted by a linear layer ... reintegrated at the
-classification stage"). It is a prediction from two states, so PC sends the output error
-straight back to h_s instead of through every layer in between.
+block has one; channels-last, ``pcsearch.models.channels_last``), one per hidden linear
+layer (linear -> activation, on the flattened state below), and the output (a linear head).
+With ``skip_from`` = s, the output's prediction also reads state s:
+``head(h_{L-1}) + skip(flatten(h_s))``, the skip of Appendix E ("an early layer ...
+flattened and adjusted by a linear layer ... reintegrated at the classification stage").
+It is a prediction from two states, so PC sends the output error straight back to h_s
+instead of through every layer in between.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Sequence
 import equinox as eqx
 import jax
 
+from pcsearch.models import channels_last
 from pcsearch.models.base import forward_states
 
 
@@ -32,7 +34,8 @@ class ConvNet(eqx.Module):
     pools: tuple[bool, ...] = eqx.field(static=True)
     skip_from: int | None = eqx.field(static=True)
     state_shapes: tuple[tuple[int, ...], ...] = eqx.field(static=True)
-    pool: eqx.nn.MaxPool2d = eqx.field(static=True)
+    """The input's and the predictions' shapes, one example, channels-first (a skip's
+    width); the conv states themselves are channels-last."""
     activation: Callable[[jax.Array], jax.Array] = eqx.field(static=True)
 
     def __init__(
@@ -93,7 +96,6 @@ class ConvNet(eqx.Module):
         )
         self.state_shapes = tuple(shapes)
         self.pools = tuple(pools)
-        self.pool = eqx.nn.MaxPool2d(kernel_size=2, stride=2)
         self.activation = activation
 
     @property
@@ -101,16 +103,23 @@ class ConvNet(eqx.Module):
         return len(self.convs) + len(self.hidden) + 1
 
     def predict(self, index: int, states: Sequence[jax.Array]) -> jax.Array:
-        below = states[index]
+        below = channels_last.from_image(states[0]) if index == 0 else states[index]
         if index < len(self.convs):
-            out = self.activation(self.convs[index](below))
-            return self.pool(out) if self.pools[index] else out
+            out = self.activation(channels_last.conv(self.convs[index], below))
+            return channels_last.max_pool(out) if self.pools[index] else out
         if index < self.depth - 1:
-            return self.activation(self.hidden[index - len(self.convs)](below.reshape(-1)))
-        out = self.head(below.reshape(-1))
+            return self.activation(
+                self.hidden[index - len(self.convs)](channels_last.flatten(below))
+            )
+        out = self.head(channels_last.flatten(below))
         if self.skip is not None and self.skip_from is not None:
-            out = out + self.skip(states[self.skip_from].reshape(-1))
+            out = out + self.skip(self._skip_input(states))
         return out
+
+    def _skip_input(self, states: Sequence[jax.Array]) -> jax.Array:
+        """The skip's source flattened: the input image is channels-first already."""
+        source = states[self.skip_from]
+        return source.reshape(-1) if self.skip_from == 0 else channels_last.flatten(source)
 
     def forward_states(self, x: jax.Array) -> list[jax.Array]:
         return forward_states(self, x)

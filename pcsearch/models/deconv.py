@@ -1,11 +1,13 @@
 """(De)convolutional stacks for the paper's image autoencoders (Table 8).
 
-PC's model is a decoder only: a free latent h_0 of shape (8, 4, 4) and three transposed
+PC's model is a decoder only: a free latent h_0 of 8 channels of 4x4 and three transposed
 convolutions, 8 -> 8 -> 5 -> image channels, each multiplying the side by the same stride
 (2 for 32x32 images: 4 -> 8 -> 16 -> 32). BP's autoencoder puts three strided convolutions,
 image channels -> 5 -> 8 -> 8, in front of the same decoder. Every state is a
 post-activation except the output, which is linear (the paper's code: ``output_act_fn``
 null). Paddings are derived from the sizes, so every kernel size lands exactly on them.
+Every state is channels-last (``pcsearch.models.channels_last``), the free latent too; the
+images (BP's input, the prediction of the data) keep the data's channels-first layout.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from collections.abc import Callable, Sequence
 import equinox as eqx
 import jax
 
+from pcsearch.models import channels_last
 from pcsearch.models.base import forward_states
 
 Layer = eqx.nn.Conv2d | eqx.nn.ConvTranspose2d
 
-LATENT_SHAPE = (8, 4, 4)
-"""Table 8: internal state 4x4 with 8 channels."""
+LATENT_SHAPE = (4, 4, 8)
+"""Table 8: internal state 4x4 with 8 channels (channels-last, as every conv state)."""
 DECODER_CHANNELS = (8, 5)
 """Hidden channels of the decoder; its output has the image's channels (pcx: [8, 5, 3])."""
 ENCODER_CHANNELS = (5, 8)
@@ -29,19 +32,24 @@ ENCODER_CHANNELS = (5, 8)
 
 class ConvStack(eqx.Module):
     """A chain of conv or transposed-conv layers: state l+1 = f(layer_l(h_l)), the last
-    layer linear. A decoder's h_0 is the free latent (``latent_shape``)."""
+    layer linear. A decoder's h_0 is the free latent (``latent_shape``), an encoder's the
+    image (``image_bottom``: channels-first, as the data)."""
 
     layers: tuple[Layer, ...]
     activation: Callable[[jax.Array], jax.Array] = eqx.field(static=True)
     latent_shape: tuple[int, ...] = eqx.field(static=True)
+    image_bottom: bool = eqx.field(static=True, default=False)
 
     @property
     def depth(self) -> int:
         return len(self.layers)
 
     def predict(self, index: int, states: Sequence[jax.Array]) -> jax.Array:
-        out = self.layers[index](states[index])
-        return out if index == self.depth - 1 else self.activation(out)
+        below = states[index]
+        if index == 0 and self.image_bottom:
+            below = channels_last.from_image(below)
+        out = channels_last.conv(self.layers[index], below)
+        return channels_last.to_image(out) if index == self.depth - 1 else self.activation(out)
 
     def forward_states(self, x: jax.Array) -> list[jax.Array]:
         return forward_states(self, x)
@@ -79,7 +87,7 @@ def _decoder_layers(image_shape: Sequence[int], kernel: int, key: jax.Array) -> 
     channels, side = int(image_shape[0]), int(image_shape[-1])
     if int(image_shape[-2]) != side:
         raise ValueError(f"the deconv decoder needs square images, got {tuple(image_shape)}")
-    latent_channels, latent_side = LATENT_SHAPE[0], LATENT_SHAPE[-1]
+    latent_side, latent_channels = LATENT_SHAPE[0], LATENT_SHAPE[-1]
     outs = (*DECODER_CHANNELS, channels)
     stride = _stride(side, latent_side, len(outs))
     ins = (latent_channels, *outs[:-1])
@@ -99,8 +107,8 @@ def _decoder_layers(image_shape: Sequence[int], kernel: int, key: jax.Array) -> 
 def _encoder_layers(image_shape: Sequence[int], kernel: int, key: jax.Array) -> list[Layer]:
     """Strided convolutions with 'same'-style padding (k - 1) // 2, as BP's code has."""
     channels, side = int(image_shape[0]), int(image_shape[-1])
-    outs = (*ENCODER_CHANNELS, LATENT_SHAPE[0])
-    stride = _stride(side, LATENT_SHAPE[-1], len(outs))
+    outs = (*ENCODER_CHANNELS, LATENT_SHAPE[-1])
+    stride = _stride(side, LATENT_SHAPE[0], len(outs))
     ins = (channels, *outs[:-1])
     padding = (kernel - 1) // 2
     layers: list[Layer] = []
@@ -120,7 +128,7 @@ def deconv_decoder(
     *,
     key: jax.Array,
 ) -> ConvStack:
-    """PC's generative model: the (8, 4, 4) latent up to ``image_shape`` ([C, H, W])."""
+    """PC's generative model: the 4x4x8 latent up to ``image_shape`` ([C, H, W])."""
     layers = _decoder_layers(image_shape, kernel_size, key)
     return ConvStack(tuple(layers), activation, LATENT_SHAPE)
 
@@ -136,4 +144,4 @@ def conv_autoencoder(
     k_enc, k_dec = jax.random.split(key)
     layers = _encoder_layers(image_shape, kernel_size, k_enc)
     layers += _decoder_layers(image_shape, kernel_size, k_dec)
-    return ConvStack(tuple(layers), activation, tuple(int(n) for n in image_shape))
+    return ConvStack(tuple(layers), activation, tuple(int(n) for n in image_shape), True)

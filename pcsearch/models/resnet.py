@@ -13,6 +13,7 @@ block, and the output — 18 states for 18 layers. A block's first conv predicts
 block's input, act(conv1(h_in)); its second predicts the block's output from two states,
 act(conv2(h_mid) + shortcut(h_in)): the shortcut reads the state below the block, so PC
 carries the block output's error straight back to h_in as backprop's identity path does.
+The conv states are channels-last (``pcsearch.models.channels_last``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from pcsearch.models import channels_last
 from pcsearch.models.base import forward_states
 
 RESNET18 = {"widths": (64, 128, 256, 512), "blocks": (2, 2, 2, 2)}
@@ -76,16 +78,16 @@ class ResNet(eqx.Module):
     def predict(self, index: int, states: Sequence[jax.Array]) -> jax.Array:
         below = states[index]
         if index == 0:
-            return self.activation(self.stem(below))
+            return self.activation(channels_last.conv(self.stem, channels_last.from_image(below)))
         if index == self.depth - 1:
-            return self.head(jnp.mean(below, axis=(1, 2)))
+            return self.head(jnp.mean(below, axis=(0, 1)))
         block, second = divmod(index - 1, 2)
         if not second:
-            return self.activation(self.convs1[block](below))
+            return self.activation(channels_last.conv(self.convs1[block], below))
         block_input = states[index - 1]
         shortcut = self.shortcuts[block]
-        skip = block_input if shortcut is None else shortcut(block_input)
-        return self.activation(self.convs2[block](below) + skip)
+        skip = block_input if shortcut is None else channels_last.conv(shortcut, block_input)
+        return self.activation(channels_last.conv(self.convs2[block], below) + skip)
 
     def forward_states(self, x: jax.Array) -> list[jax.Array]:
         return forward_states(self, x)

@@ -1,9 +1,9 @@
 """VGG-style convolutional networks of the paper's Table 5, as PC models.
 
 Every block is conv -> activation, followed by a 2x2 max-pool (stride 2) where the model
-has one there, and its output is a state; a linear layer on the flattened last block
-predicts the output (the logits). The same model trains with PC (states per block) and
-with BP (its forward pass).
+has one there, and its output is a state (channels-last, ``pcsearch.models.channels_last``);
+a linear layer on the flattened last block predicts the output (the logits). The same model
+trains with PC (states per block) and with BP (its forward pass).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import equinox as eqx
 import jax
 
+from pcsearch.models import channels_last
 from pcsearch.models.base import forward_states
 
 VGG5 = {"channels": (128, 256, 512, 512), "paddings": (1, 1, 1, 1), "pools": (True,) * 4}
@@ -45,7 +46,6 @@ to nothing). 32x32 inputs end at 512x2x2, Tiny ImageNet's 56x56 crops at 512x3x3
 class VGG(eqx.Module):
     convs: tuple[eqx.nn.Conv2d, ...]
     pools: tuple[bool, ...] = eqx.field(static=True)
-    pool: eqx.nn.MaxPool2d = eqx.field(static=True)
     head: eqx.nn.Linear
     activation: Callable[[jax.Array], jax.Array] = eqx.field(static=True)
 
@@ -73,7 +73,6 @@ class VGG(eqx.Module):
             eqx.nn.Conv2d(i, o, kernel_size, padding=p, key=k)
             for i, o, p, k in zip(ins, channels, paddings, keys, strict=False)
         )
-        self.pool = eqx.nn.MaxPool2d(kernel_size=2, stride=2)
         self.activation = activation
         size = list(input_shape[1:])
         for p, pooled in zip(paddings, pools, strict=True):
@@ -87,11 +86,11 @@ class VGG(eqx.Module):
         return len(self.convs) + 1
 
     def predict(self, index: int, states: Sequence[jax.Array]) -> jax.Array:
-        below = states[index]
+        below = channels_last.from_image(states[0]) if index == 0 else states[index]
         if index < len(self.convs):
-            out = self.activation(self.convs[index](below))
-            return self.pool(out) if self.pools[index] else out
-        return self.head(below.reshape(-1))
+            out = self.activation(channels_last.conv(self.convs[index], below))
+            return channels_last.max_pool(out) if self.pools[index] else out
+        return self.head(channels_last.flatten(below))
 
     def forward_states(self, x: jax.Array) -> list[jax.Array]:
         return forward_states(self, x)

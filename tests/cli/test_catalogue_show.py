@@ -27,9 +27,10 @@ def test_show_vgg5_cifar10_lists_its_layers_and_counts_every_weight(capsys):
                         jax.random.PRNGKey(0))  # fmt: skip
     total = sum(x.size for x in jax.tree.leaves(eqx.filter(model, eqx.is_array)))
     assert f"total parameters: {total:,}" in out
-    for layer, module, shape in [("h1", "convs[0]", "128x16x16"), ("h4", "convs[3]", "512x2x2"),
+    for layer, module, shape in [("h1", "convs[0]", "16x16x128"), ("h4", "convs[3]", "2x2x512"),
                                  ("h5", "head", "10")]:  # fmt: skip
         assert any(line.split()[:3] == [layer, module, shape] for line in out.splitlines())
+    assert "conv states are channels-last, H x W x C" in out
     assert "clamped to the label" in out and "Table 6's values (pcsearch.data.cifar)" in out
     assert "padded by 4" in out and "state energy: sum" in out
     assert ["T", "7", "paper"] in [line.split() for line in out.splitlines()]  # its best T
@@ -50,6 +51,7 @@ def test_show_the_bp_autoencoder_has_no_states_and_an_encoder(capsys):
     layers = described["model"]["layers"]
     assert [r["output_shape"] for r in layers] == [[784], [128], [128], [64], [128], [128], [784]]
     assert {r["state"] for r in layers[1:-1]} == {"none"} and described["state_energy"] is None
+    assert "channels-last" not in show(capsys, "ae-mnist")  # no conv states, no note
 
 
 def test_tasks_still_lists_and_show_needs_a_name(capsys):

@@ -80,15 +80,16 @@ def test_the_bp_linear_autoencoder_has_no_activation_and_pc_keeps_its_own() -> N
 
 @pytest.mark.parametrize("kernel", [3, 4, 5, 7])
 def test_deconv_models_follow_table_8_for_every_kernel(kernel: int) -> None:
-    """Latent 8x4x4, channels 8 -> 5 -> 3, each layer doubling the side up to 32x32."""
+    """Latent 8x4x4, channels 8 -> 5 -> 3, each layer doubling the side up to 32x32; the
+    states are channels-last (the latent too), the images channels-first."""
     p = resolve("ae-cifar10", "pc-se", {"kernel_size": kernel})
     decoder = abstract("ae-deconv", p, (3, 32, 32), 10, KEY, GENERATIVE)
-    assert decoder.latent_shape == (8, 4, 4)
-    assert shapes(decoder, jnp.zeros((8, 4, 4))) == [(8, 8, 8), (5, 16, 16), (3, 32, 32)]
+    assert decoder.latent_shape == (4, 4, 8)
+    assert shapes(decoder, jnp.zeros((4, 4, 8))) == [(8, 8, 8), (16, 16, 5), (3, 32, 32)]
     assert all(layer.kernel_size == (kernel, kernel) for layer in decoder.layers)
     autoencoder = abstract("ae-deconv", p, (3, 32, 32), 10, KEY, AUTOENCODER)
     assert shapes(autoencoder, jnp.zeros((3, 32, 32))) == [
-        (5, 16, 16), (8, 8, 8), (8, 4, 4), (8, 8, 8), (5, 16, 16), (3, 32, 32),
+        (16, 16, 5), (8, 8, 8), (4, 4, 8), (8, 8, 8), (16, 16, 5), (3, 32, 32),
     ]  # fmt: skip
 
 

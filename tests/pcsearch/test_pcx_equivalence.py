@@ -184,6 +184,13 @@ def compare(
     return failures
 
 
+def pcx_layout(state: jax.Array) -> np.ndarray:
+    """A state as pcx holds it: pcsearch's conv states ([batch, H, W, C]) are channels-last,
+    pcx's channels-first."""
+    state = np.asarray(state)
+    return np.moveaxis(state, -1, 1) if state.ndim == 4 else state
+
+
 def round_off(ref: dict[str, Any], single: dict[str, Any]) -> float:
     """pcx's float32 error on an array, as a fraction of its root mean square: the largest
     over the fixture's sampled elements."""
@@ -223,7 +230,7 @@ def test_training_step_matches_pcx(name: str) -> None:
     if bad.any():
         failures.append(f"energies [example, layer]:\n{got}\npcx:\n{ref_energies}")
     arrays = {
-        "states": list(states),
+        "states": [pcx_layout(s) for s in states],
         "grads": [a for layer in weight_layers(grads) for a in (layer.weight, layer.bias)],
     }
     for kind, values in arrays.items():
