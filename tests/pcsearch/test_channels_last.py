@@ -32,6 +32,36 @@ def test_conv_is_equinox_conv_with_the_channels_last(layer) -> None:
     np.testing.assert_allclose(channels_last.to_image(got), expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("side", "layer"),
+    [
+        (2, eqx.nn.Conv2d(6, 5, 3, padding=1, key=KEY)),  # VGG-19's 2x2 blocks
+        (1, eqx.nn.Conv2d(6, 5, 3, padding=1, key=KEY)),
+        (4, eqx.nn.Conv2d(6, 5, 3, key=KEY)),
+        (4, eqx.nn.Conv2d(6, 5, 3, stride=2, padding=1, key=KEY)),
+        (3, eqx.nn.Conv2d(6, 5, 1, use_bias=False, key=KEY)),
+    ],
+)
+def test_small_inputs_convolve_by_patches_as_equinox_does(side: int, layer) -> None:
+    """Inputs of at most 16 pixels take the patch product: same values and gradients."""
+    x = jax.random.normal(jax.random.PRNGKey(4), (6, side, side))
+    assert side * side <= channels_last.SMALL_SIDE_AREA
+
+    def reference(layer, x):
+        return jnp.sum(jnp.tanh(layer(x)))
+
+    def ours(layer, x):
+        return jnp.sum(jnp.tanh(channels_last.conv(layer, channels_last.from_image(x))))
+
+    np.testing.assert_allclose(ours(layer, x), reference(layer, x), rtol=1e-5)
+    got, want = (eqx.filter_grad(f)(layer, x) for f in (ours, reference))
+    np.testing.assert_allclose(got.weight, want.weight, rtol=1e-4, atol=1e-6)
+    got, want = (jax.grad(f, argnums=1)(layer, x) for f in (ours, reference))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="dilation"):
+        channels_last.conv_by_patches(eqx.nn.Conv2d(6, 5, 3, dilation=2, key=KEY), x)
+
+
 @pytest.mark.parametrize("side", [8, 7])  # 7: the last row and column are dropped
 def test_max_pool_and_its_gradient_are_equinox_max_pool_channels_last(side: int) -> None:
     pool = eqx.nn.MaxPool2d(kernel_size=2, stride=2)
