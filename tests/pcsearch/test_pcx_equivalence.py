@@ -21,15 +21,26 @@ small errors h - mu, which both libraries know to about 1e-3 of its rms in float
 whose float32 run is dominated by round-off (``CONDITIONED``) is not compared: only weight
 gradients may be (VGG-19's middle convs, which the error reaches faintly in T steps: 14 of
 its 38 arrays), at most half of them; a round-off state fails the test.
+
+MCPC (``mcpc-mnist``): the states follow Langevin dynamics, whose Gaussian draws no two
+programs share, so the fixture's pcx run adds NumPy draws (``draw_noise``) in place of the
+code's, and here ``ReplayedNoiseMCPC`` runs pcsearch's own ``state_transform`` (its
+``langevin``: the variance 2 h_var (1 - m) / lr, then momentum SGD) with those draws in
+place of ``add_gaussian_noise``'s. ``mcpc-mnist-noise-free`` runs the product's algorithm
+untouched at h_var = 0 against the same step without noise. The code's generator feeds a
+constant zero input through a Linear(30, 256); pcsearch's layout has only its bias (an
+empty h_0): that h_0, its zero energy and the weight (whose gradient is zero in pcx) are
+mapped onto the code's layout before comparing.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import equinox as eqx
 import jax
@@ -38,19 +49,23 @@ import numpy as np
 import optax
 import pytest
 
-from benchmarks.pcx_equivalence import (
+import pcsearch.algorithms.langevin as langevin_module
+from benchmarks.pcx_equivalence_families import (
     FAMILIES,
     MEMORY_IMAGE,
     Family,
+    GeneratorFamily,
     checksum,
     draw_batch,
+    draw_noise,
     draw_weights,
     projection,
 )
-from pcsearch.algorithms import PredictiveCoding, StepInput, make_algorithm
+from pcsearch.algorithms import MonteCarloPC, PredictiveCoding, StepInput, make_algorithm
 from pcsearch.catalogue import task_info
 from pcsearch.hyperparams import TracedHyperparameters
 from pcsearch.models import build_model
+from pcsearch.models.generator import Generator
 from pcsearch.params import resolve
 from pcsearch.training.epoch_loop import choose_epoch_loop, unroll_inference
 from pcsearch.training.memory import corrupt, recall
@@ -94,6 +109,9 @@ def pcsearch_setup(family: Family) -> tuple[PredictiveCoding, Any, TracedHyperpa
     code_lr = family.state_lr if family.run_lr is None else family.run_lr
     run = {"T": family.T, "batch_size": family.batch}
     run["state_lr"] = code_lr * per_example_factor(family, defaults)
+    if isinstance(family, GeneratorFamily):
+        run["input_var"] = family.input_var
+        run["h_var"] = family.h_var if family.run_h_var is None else family.run_h_var
     params = resolve(family.task, family.algorithm, run)
     clamping = mode_of(info).clamping(family.algorithm)
     algorithm = make_algorithm(family.algorithm, params, clamping)
@@ -107,10 +125,89 @@ def pcsearch_setup(family: Family) -> tuple[PredictiveCoding, Any, TracedHyperpa
         build_model,
         info.model, params, family.input_shape, family.classes, jax.random.PRNGKey(0), clamping,
     )  # fmt: skip
-    model = load_weights(model, draw_weights(family))
+    model = load_fixture_weights(model, draw_weights(family))
     left = [leaf for leaf in jax.tree.leaves(model) if isinstance(leaf, jax.ShapeDtypeStruct)]
     assert not left, f"arrays the fixture does not set: {left}"
+    if isinstance(algorithm, MonteCarloPC) and params["h_var"] > 0:
+        algorithm = ReplayedNoiseMCPC.replaying(algorithm, draw_noise(family))
     return algorithm, model, TracedHyperparameters.from_params(params), defaults
+
+
+def load_fixture_weights(model, arrays: list[np.ndarray]):
+    """The fixture's weights in pcsearch's model. The code's generator multiplies its first
+    weight by a constant zero input, which pcsearch's layout does not have (an empty h_0,
+    its layer a bias): that weight is left out."""
+    if not isinstance(model, Generator):
+        return load_weights(model, arrays)
+    arrays = list(arrays)
+    if model.layers[0].in_features == 0:
+        arrays[0] = np.zeros((arrays[0].shape[0], 0), np.float32)
+    current = generator_weights(model)
+    assert [tuple(a.shape) for a in current] == [a.shape for a in arrays]
+    return eqx.tree_at(generator_weights, model, [jnp.asarray(a) for a in arrays])
+
+
+def generator_weights(model) -> list:
+    """Weight then bias of every layer of a Generator (or of its gradient)."""
+    return [a for layer in model.layers for a in (layer.weight, layer.bias)]
+
+
+def fixture_grads(family: Family, grads) -> list[np.ndarray]:
+    """The weight gradients in the fixture's order and shapes: for the code's generator, the
+    gradient of the weight on its zero input is zero."""
+    if not isinstance(grads, Generator):
+        return [np.asarray(a) for layer in weight_layers(grads) for a in (layer.weight, layer.bias)]
+    out = [np.asarray(a) for a in generator_weights(grads)]
+    if out[0].shape[-1] == 0:
+        out[0] = np.zeros(family.layers[0].weight_shape())
+    return out
+
+
+def replayed_gaussian_noise(noise: tuple[jax.Array, ...]):
+    """A test-only stand-in for ``pcsearch.algorithms.langevin.add_gaussian_noise`` (same
+    signature, same place in the chain): update t adds sqrt(variance) * noise[i][t] to the
+    i-th state's gradient, the given N(0, 1) draws in place of the PRNG's."""
+
+    def factory(variance: jax.Array, key: jax.Array) -> optax.GradientTransformation:
+        del key
+
+        def init(params):
+            del params
+            return jnp.zeros((), jnp.int32)
+
+        def update(updates, count, params=None):
+            del params
+            leaves, treedef = jax.tree.flatten(updates)
+            assert [g.shape for g in leaves] == [n.shape[1:] for n in noise]
+            std = jnp.sqrt(variance)
+            noisy = [g + std * n[count] for g, n in zip(leaves, noise, strict=True)]
+            return treedef.unflatten(noisy), count + 1
+
+        return optax.GradientTransformation(init, update)
+
+    return factory
+
+
+class ReplayedNoiseMCPC(MonteCarloPC):
+    """MCPC whose Langevin noise is the fixture's: pcsearch's own ``state_transform`` (its
+    ``langevin``, variance and momentum SGD unchanged), built while ``add_gaussian_noise``
+    is ``replayed_gaussian_noise``. Test only."""
+
+    noise: tuple[jax.Array, ...] = ()
+    """One [T, batch, *state] array per free state (pcsearch's: an empty h_0 first)."""
+
+    @classmethod
+    def replaying(cls, algorithm: MonteCarloPC, noise: list[np.ndarray]) -> ReplayedNoiseMCPC:
+        """``algorithm`` with the fixture's draws; an empty h_0 gets empty ones."""
+        same = {f.name: getattr(algorithm, f.name) for f in fields(algorithm)}
+        steps, batch = noise[0].shape[:2]
+        empty = jnp.zeros((steps, batch, 0), jnp.float32)
+        return cls(**same, noise=(empty, *(jnp.asarray(n) for n in noise)))
+
+    def state_transform(self, hp: TracedHyperparameters, key) -> optax.GradientTransformation:
+        replay = replayed_gaussian_noise(self.noise)
+        with mock.patch.object(langevin_module, "add_gaussian_noise", replay):
+            return super().state_transform(hp, key)
 
 
 def per_example_factor(family: Family, params: dict) -> float:
@@ -127,6 +224,9 @@ def check_defaults(family: Family, params: dict) -> None:
     in pcsearch's convention (``state_energy``)."""
     assert params["activation"] == family.activation
     assert params["state_momentum"] == pytest.approx(family.state_momentum, rel=5e-3)
+    if isinstance(family, GeneratorFamily):
+        assert params["input_var"] == pytest.approx(family.input_var, rel=5e-3)
+        assert params["h_var"] == pytest.approx(family.h_var)
     expected = family.state_lr * per_example_factor(family, params)
     assert params["state_lr"] == pytest.approx(expected, rel=5e-3), (  # 3 significant digits
         f"{family.task}: state_lr {params['state_lr']} (state_energy "
@@ -141,7 +241,10 @@ def training_step(algorithm: PredictiveCoding, model, hp, batch: StepInput):
     itself the batch-mean layer energies and the weight gradient."""
     bottom, states, prediction = algorithm._start(model, batch, hp)
     target, _ = algorithm.target_and_scale(prediction, hp, batch)
-    states = algorithm.infer(model, bottom, states, target, hp)
+    # The key train_step gives its inference: MCPC draws its noise from it.
+    states = algorithm.infer(
+        model, bottom, states, target, hp, key=jax.random.fold_in(batch.key, 1)
+    )
     energies = algorithm.energies(model, bottom, states, target, hp=hp)
     optimizer = capture_gradient()
     opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
@@ -213,6 +316,8 @@ def test_training_step_matches_pcx(name: str) -> None:
     x, y = draw_batch(family)
     assert checksum(draw_weights(family)) == pytest.approx(fixture["weights"]["checksum"])
     assert checksum([x, y]) == pytest.approx(fixture["batch_checksum"])
+    if "noise_checksum" in fixture:
+        assert checksum(draw_noise(family)) == pytest.approx(fixture["noise_checksum"])
     algorithm, model, hp, defaults = pcsearch_setup(family)
     check_defaults(family, defaults)
 
@@ -226,12 +331,18 @@ def test_training_step_matches_pcx(name: str) -> None:
     ref_energies = np.asarray(fixture["energies"])
     noise = NOISE * np.abs(np.asarray(single["energies"]) - ref_energies).max(axis=0)
     got = np.asarray(energies, np.float64)
-    bad = np.abs(got - ref_energies) > np.maximum(RTOL * np.abs(ref_energies), noise)
+    if isinstance(model, Generator) and model.latent_shape == (0,):
+        # The code's layout has no h_0: drop pcsearch's empty one and its (zero) energy.
+        assert states[0].size == 0 and not got[:, 0].any()
+        states, got_code = states[1:], got[:, 1:]
+    else:
+        got_code = got
+    bad = np.abs(got_code - ref_energies) > np.maximum(RTOL * np.abs(ref_energies), noise)
     if bad.any():
-        failures.append(f"energies [example, layer]:\n{got}\npcx:\n{ref_energies}")
+        failures.append(f"energies [example, layer]:\n{got_code}\npcx:\n{ref_energies}")
     arrays = {
         "states": [pcx_layout(s) for s in states],
-        "grads": [a for layer in weight_layers(grads) for a in (layer.weight, layer.bias)],
+        "grads": fixture_grads(family, grads),
     }
     for kind, values in arrays.items():
         assert len(values) == len(fixture[kind]), f"{kind}: {len(values)} vs {len(fixture[kind])}"
