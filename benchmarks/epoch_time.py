@@ -7,8 +7,8 @@ of Table 5 on CIFAR-10-shaped synthetic data (PC-CE and BP-CE with the paper's V
 CIFAR-10 values, T=8, the paper's crop and flip; batch 16 and 2 batches an epoch unless
 ``--batch-c``/``--batches-c`` say otherwise, so that two CPU cores get through it); the peer
 trains the same VGG-5 built from pcx's own layers on the very same synthetic arrays; (d)
-VGG-7 on Tiny ImageNet-shaped synthetic data and (e) the deconv autoencoder, both
-pcsearch only (the peer script builds neither), sized by ``--batch-c``/``--batches-c`` too.
+VGG-7 on Tiny ImageNet-shaped synthetic data and (e) the deconv autoencoder (PC-SE against
+BP-SE; the peer trains the same decoder), sized by ``--batch-c``/``--batches-c`` too.
 In the conv settings pcsearch PC runs once per ``--loops`` epoch loop (``auto``: the
 trainer's measured choice, ``pcsearch.training.epoch_loop``), each its own row. Where
 the paper's Table 4 has a figure for a setting (on its GPU, an A100, not this machine) it
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"peer unavailable: could not create {DEFAULT_PEER_VENV}: {err}")
             peer_python = None
     peer_info = None
-    if peer_python is not None and ({"a", "b", "c", "d"} & set(args.settings)):
+    if peer_python is not None and ({"a", "b", "c", "d", "e"} & set(args.settings)):
         peer_info, reason = check_peer(peer_python)
         if peer_info is None:
             print(f"peer unavailable: {reason}")

@@ -31,8 +31,15 @@ def peer_args(setting: Setting, params: dict[str, Any], data: list[str]) -> list
             "--hidden-layers",
             str(setting.hidden_layers),
         ]
+    elif setting.model == "ae-deconv":
+        structure = ["--model", setting.model, *decoder_args(params)]
     else:
         structure = ["--model", setting.model]
+    for key, peer_has in (("weight_optimizer", "adamw"), ("state_optimizer", "sgd")):
+        if params.get(key, peer_has) != peer_has:
+            raise RunFailed(f"the peer has {key} {peer_has} only, not {params[key]}")
+    if task_info(setting.task).state_energy != "sum":
+        raise RunFailed("the peer moves each example's state by its own energy (state_energy sum)")
     augmentation = task_info(setting.task).augmentation
     if augmentation.crop is not None:
         if augmentation.padding or not augmentation.flip:
@@ -63,8 +70,33 @@ def peer_args(setting: Setting, params: dict[str, Any], data: list[str]) -> list
         repr(params["weight_lr"]),
         "--weight-decay",
         repr(params["weight_decay"]),
+        "--weight-schedule",
+        str(params.get("weight_schedule", "warmup-cosine")),
         "--epochs",
         str(setting.epochs),
+    ]
+
+
+def decoder_args(params: dict[str, Any]) -> list[str]:
+    """The deconv decoder's structure for the peer: pcsearch keeps the latent channels-last
+    ([h, w, C], ``LATENT_SHAPE``), the peer every state channels-first ([C, h, w]); images
+    come channels-first on both sides ([N, C, H, W], as the synthetic npz holds them)."""
+    from pcsearch.models.deconv import DECODER_CHANNELS, LATENT_SHAPE
+
+    if params["init"] not in ("zeros", "forward"):
+        raise RunFailed(
+            f"the peer starts the decoder's states at zero or forward, not {params['init']}"
+        )
+    latent = (LATENT_SHAPE[-1], *LATENT_SHAPE[:-1])
+    return [
+        "--kernel-size",
+        str(params["kernel_size"]),
+        "--init",
+        str(params["init"]),
+        "--latent-shape",
+        ",".join(map(str, latent)),
+        "--decoder-channels",
+        ",".join(map(str, DECODER_CHANNELS)),
     ]
 
 

@@ -162,7 +162,6 @@ def make_settings(
             algorithms=("pc-se", "bp-se"),
             synthetic=True,
             max_batches=batches_c,
-            peer="benchmarks/pcx_peer.py builds no autoencoder",
             conv=True,
         ),
     }

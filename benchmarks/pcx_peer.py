@@ -5,23 +5,27 @@ pcx, JAX, Equinox, Optax and NumPy, never pcsearch. pcx's idiom is one jitted ca
 batch from a Python loop, with the T inference steps unrolled inside that call; that is
 what is timed here, against pcsearch's one compiled program per epoch.
 
-The network matches pcsearch's exactly (the paper's convention): hidden vode l holds the
-post-activation act(W h_{l-1} + b), the output vode is linear, squared-error energies, the
-output vode clamped to the one-hot label, forward initialisation, per-example state
-gradients (energy summed over the batch), weight gradients averaged over the batch, SGD
-with momentum on the states, AdamW on the weights with the paper's warmup-cosine schedule.
+The networks match pcsearch's exactly (the paper's convention; ``pcx_peer_models.py`` builds
+them): hidden vodes hold post-activations act(W h_{l-1} + b), the output vode is linear and
+clamped to the one-hot label (the autoencoder's: to the image), squared-error energies,
+pcsearch's state initialisation, per-example state gradients (energy summed over the batch),
+weight gradients averaged over the batch, SGD with momentum on the states, AdamW on the
+weights with the paper's warmup-cosine schedule (or ``--weight-schedule constant``).
 
 ``--model vgg5`` and ``--model vgg7`` build the code's VGG-5 and Table 5's VGG-7 from pcx's
-own layers (``pcx.nn.Conv2d``, ``pcx.nn.MaxPool2d``, ``pcx.nn.Linear``): a vode after every
-conv -> activation (-> 2x2 pool where the block has one) and a linear head on the flattened
-last block, as pcsearch's ``VGG`` has it. ``--energy ce`` makes the output energy
-cross-entropy (pcx's ``ce_energy``: PC-CE). ``--augment`` applies the paper's CIFAR
-augmentation (zero-pad 4, random 32x32 crop, left-right flip with probability 1/2) and
-``--crop 56`` Tiny ImageNet's (random 56x56 window, flip) to each batch on the device, in its
-own jitted call, as pcsearch does on the device (pcx's examples use torch loader workers
-instead, which this peer has not got). Images come as ``--npz`` arrays of shape [N, C, H, W].
+own layers; ``--model ae-deconv`` pcsearch's PC decoder of the deconv autoencoder (Table 8:
+``--latent-shape`` C,H,W, ``--decoder-channels``, ``--kernel-size``, states started as
+``--init`` says), whose T inference steps move every free vode, the latent too, and whose
+test metric is the reconstruction MSE (latent inferred with the test image clamped, then the
+forward pass from it), reported under ``accuracy`` as pcsearch reports it. ``--energy ce``
+makes the output energy cross-entropy (PC-CE). ``--augment`` applies the paper's CIFAR
+augmentation (zero-pad 4, random 32x32 crop, flip with probability 1/2) and ``--crop 56``
+Tiny ImageNet's (random 56x56 window, flip) to each batch on the device, in its own jitted
+call, as pcsearch does (pcx's examples use torch loader workers, which this peer has not
+got). Images come as ``--npz`` arrays of shape [N, C, H, W].
 
-Prints one line ``RESULT {json}`` with per-epoch seconds, test accuracy and peak RSS.
+Prints one line ``RESULT {json}`` with per-epoch seconds, test accuracy (the autoencoder: test
+reconstruction MSE) and peak RSS.
 """
 
 from __future__ import annotations
@@ -36,6 +40,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+try:  # imported from the repository (the tests)
+    from benchmarks import pcx_peer_models as models
+except ImportError:  # run as a script: its own folder is on sys.path
+    import pcx_peer_models as models  # type: ignore[no-redef]
+
+VGG_BLOCKS, activation, vgg_feature_size = (
+    models.VGG_BLOCKS,
+    models.activation,
+    models.vgg_feature_size,
+)
 
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -95,44 +110,6 @@ def load_digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     return as_x(x_tr), as_y(y_tr), as_x(x_te), as_y(y_te)
 
 
-def activation(name: str) -> Callable:
-    import jax
-
-    table = {
-        "gelu": jax.nn.gelu,
-        "relu": jax.nn.relu,
-        "leaky_relu": jax.nn.leaky_relu,
-        "tanh": jax.numpy.tanh,
-        "hard_tanh": jax.nn.hard_tanh,
-        "silu": jax.nn.silu,
-    }
-    return table[name]
-
-
-VGG_BLOCKS = {
-    "vgg5": ((128, 1, True), (256, 1, True), (512, 1, True), (512, 1, True)),
-    "vgg7": (
-        (128, 1, True),
-        (128, 1, False),
-        (256, 1, True),
-        (256, 0, False),
-        (512, 1, True),
-        (512, 0, False),
-    ),
-}
-"""(channels, padding, pooled) of each 3x3, stride-1 conv, as the paper's code and pcsearch
-build them: VGG-5 pads all four convs by 1 (Table 5 prints 0 for the fourth) and pools after
-each; VGG-7 is Table 5's, pooled after convs 1, 3 and 5."""
-
-
-def vgg_feature_size(model: str, height: int) -> int:
-    """Side of the last block's output for a square input of side ``height``."""
-    for _, padding, pooled in VGG_BLOCKS[model]:
-        height = height + 2 * padding - 2
-        height = height // 2 if pooled else height
-    return height
-
-
 def make_augment(padding: int = 4, crop: int | None = None) -> Callable:
     """A jitted batch augmentation, then a random flip: CIFAR's zero-pad and random crop back
     to size, or (``crop``) Tiny ImageNet's random ``crop``-sized window without padding."""
@@ -161,10 +138,13 @@ def make_augment(padding: int = 4, crop: int | None = None) -> Callable:
     return augment
 
 
-def weight_schedule(lr: float, total_updates: int) -> Callable:
-    """The paper's schedule: lr, peaking at 1.1 lr after 10% of the updates, ending at 0.1 lr."""
+def weight_schedule(lr: float, total_updates: int, kind: str = "warmup-cosine") -> Callable:
+    """The paper's schedule: lr, peaking at 1.1 lr after 10% of the updates, ending at 0.1 lr;
+    ``constant``: lr throughout (pcsearch's ``weight_schedule``)."""
     import optax
 
+    if kind == "constant":
+        return optax.constant_schedule(lr)
     warmup = max(1, int(0.1 * total_updates))
     return optax.warmup_cosine_decay_schedule(
         init_value=lr,
@@ -192,61 +172,18 @@ def run(args: argparse.Namespace) -> dict:
         x_train, y_train, x_test, y_test = load_digits_split()
     else:
         x_train, y_train, x_test, y_test = load_mnist(Path(args.data_dir))
+    decoder = args.model in models.DECODERS
     classes = int(max(y_train.max(), y_test.max())) + 1
-    y_train_1h = np.eye(classes, dtype=np.float32)[y_train]
+    # The autoencoder's target is the image itself; the labels go unused.
+    y_train_1h = None if decoder else np.eye(classes, dtype=np.float32)[y_train]
     example_shape = tuple(x_train.shape[1:])
     if args.crop is not None:  # the network sees crops; the test set comes cropped already
         example_shape = (example_shape[0], args.crop, args.crop)
+    if decoder and (len(example_shape) != 3 or args.augment or args.crop):
+        raise SystemExit(f"{args.model} needs unaugmented [N, C, H, W] images, got {x_train.shape}")
     act = activation(args.activation)
     output_energy = pxc.ce_energy if args.energy == "ce" else pxc.se_energy
     pcx.RKG.seed(args.seed)
-
-    class Net(pxc.EnergyModule):
-        """One vode per predicted layer; hidden vodes hold post-activations, the output is
-        linear (logits under PC-CE)."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.act = pcx.static(act)
-            if args.model in VGG_BLOCKS:
-                if len(example_shape) != 3:
-                    raise SystemExit(f"{args.model} needs [N, C, H, W] images, got {x_train.shape}")
-                blocks = VGG_BLOCKS[args.model]
-                ins = (example_shape[0], *(c for c, _, _ in blocks[:-1]))
-                self.convs = [
-                    pxnn.Conv2d(i, c, kernel_size=(3, 3), stride=(1, 1), padding=(p, p))
-                    for i, (c, p, _) in zip(ins, blocks, strict=True)
-                ]
-                self.pools = pcx.static(tuple(pooled for _, _, pooled in blocks))
-                self.pool = pxnn.MaxPool2d(kernel_size=2, stride=2)
-                side = vgg_feature_size(args.model, example_shape[1])
-                self.layers = [pxnn.Linear(blocks[-1][0] * side * side, classes)]
-            else:
-                sizes = [int(np.prod(example_shape))]
-                sizes += [args.hidden_width] * args.hidden_layers + [classes]
-                self.convs = []
-                self.pools = pcx.static(())
-                self.layers = [
-                    pxnn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:], strict=True)
-                ]
-            depth = len(self.convs) + len(self.layers)
-            self.vodes = [pxc.Vode() for _ in range(depth - 1)]
-            self.vodes.append(pxc.Vode(energy_fn=output_energy))
-            self.vodes[-1].h.frozen = True  # the output is clamped to the label
-
-        def __call__(self, x: jax.Array, y: jax.Array | None = None) -> jax.Array:
-            h = x
-            for conv, pooled, vode in zip(self.convs, self.pools, self.vodes, strict=False):
-                h = self.act(conv(h))
-                h = vode(self.pool(h) if pooled else h)
-            h = h.reshape(-1)
-            dense_vodes = self.vodes[len(self.convs) :]
-            last = len(self.layers) - 1
-            for index, (layer, vode) in enumerate(zip(self.layers, dense_vodes, strict=True)):
-                h = vode(layer(h) if index == last else self.act(layer(h)))
-            if y is not None:
-                self.vodes[-1].set("h", y)
-            return self.vodes[-1].get("u")
 
     per_example = pxu.M(pxc.VodeParam | pxc.VodeParam.Cache).to((None, 0))
 
@@ -268,9 +205,8 @@ def run(args: argparse.Namespace) -> dict:
         energy
     )
 
-    @pxf.jit(static_argnums=0)
-    def train_on_batch(T: int, x, y, *, model, optim_w, optim_h):
-        model.train()
+    def infer(T: int, x, y, model, optim_h) -> None:
+        """Initialise the states with y clamped, then T steps on every free vode."""
         with pxu.step(model, pxc.STATUS.INIT, clear_params=pxc.VodeParam.Cache):
             forward(x, y, model=model)
         optim_h.init(free_states()(model))
@@ -279,6 +215,11 @@ def run(args: argparse.Namespace) -> dict:
                 _, grads = inference_grad(x, model=model)
             optim_h.step(model, grads["model"])
         optim_h.clear()
+
+    @pxf.jit(static_argnums=0)
+    def train_on_batch(T: int, x, y, *, model, optim_w, optim_h):
+        model.train()
+        infer(T, x, y, model, optim_h)
         with pxu.step(model, clear_params=pxc.VodeParam.Cache):
             (e, _), grads = learning_grad(x, model=model)
         optim_w.step(model, grads["model"], scale_by=1.0 / x.shape[0])
@@ -290,7 +231,27 @@ def run(args: argparse.Namespace) -> dict:
         with pxu.step(model, pxc.STATUS.INIT, clear_params=pxc.VodeParam.Cache):
             return jnp.argmax(forward(x, None, model=model), axis=-1)
 
-    model = Net()
+    @pxf.vmap(per_example, in_axes=(0,), out_axes=0)
+    def decode(h0, *, model):
+        return model.decode(h0)
+
+    @pxf.jit(static_argnums=0)
+    def reconstruction_errors(T: int, x, *, model, optim_h):
+        """Each image's squared error after inferring its latent, as pcsearch evaluates."""
+        model.eval()
+        infer(T, x, x, model, optim_h)
+        with pxu.step(model, clear_params=pxc.VodeParam.Cache):
+            out = decode(model.vodes[0].h.get(), model=model)
+        return jnp.sum((out - x) ** 2, axis=tuple(range(1, x.ndim)))
+
+    if decoder:
+        shapes = [tuple(map(int, a.split(","))) for a in (args.latent_shape, args.decoder_channels)]
+        model = models.make_decoder(example_shape, args.kernel_size, act, args.init, *shapes)
+    else:
+        hidden = (args.hidden_width, args.hidden_layers)
+        model = models.make_classifier(
+            args.model, example_shape, classes, act, output_energy, *hidden
+        )
     batch = args.batch_size
     # Give the vodes their batch shape before the optimisers see the model, as pcx expects.
     with pxu.step(model, pxc.STATUS.INIT, clear_params=pxc.VodeParam.Cache):
@@ -299,22 +260,30 @@ def run(args: argparse.Namespace) -> dict:
     total = args.epochs * batches
     optim_h = pxu.Optim(lambda: optax.sgd(args.state_lr, momentum=args.state_momentum))
     optim_w = pxu.Optim(
-        lambda: optax.adamw(weight_schedule(args.weight_lr, total), weight_decay=args.weight_decay),
+        lambda: optax.adamw(
+            weight_schedule(args.weight_lr, total, args.weight_schedule),
+            weight_decay=args.weight_decay,
+        ),
         pxu.M(pxnn.LayerParam)(model),
     )
 
     def accuracy() -> float:
-        """Test accuracy in batches of the training shape, so nothing recompiles."""
-        correct = 0
+        """Test accuracy (the autoencoder: reconstruction MSE per pixel) in batches of the
+        training shape, so nothing recompiles."""
+        score = 0.0
         for start in range(0, len(x_test), batch):
             xb = x_test[start : start + batch]
             valid = len(xb)
             if valid < batch:
                 pad = np.zeros((batch - valid, *xb.shape[1:]), np.float32)
                 xb = np.concatenate([xb, pad])
-            predicted = np.asarray(predict_batch(xb, model=model))[:valid]
-            correct += int(np.sum(predicted == y_test[start : start + valid]))
-        return correct / len(x_test)
+            if decoder:
+                errors = reconstruction_errors(args.T, xb, model=model, optim_h=optim_h)
+                score += float(np.sum(np.asarray(errors)[:valid]))
+            else:
+                predicted = np.asarray(predict_batch(xb, model=model))[:valid]
+                score += int(np.sum(predicted == y_test[start : start + valid]))
+        return score / (x_test.size if decoder else len(x_test))
 
     rng = np.random.default_rng(args.seed)
     augment = make_augment(crop=args.crop) if args.augment or args.crop else None
@@ -334,7 +303,7 @@ def run(args: argparse.Namespace) -> dict:
             e = train_on_batch(
                 args.T,
                 xb,
-                y_train_1h[index],
+                xb if y_train_1h is None else y_train_1h[index],
                 model=model,
                 optim_w=optim_w,
                 optim_h=optim_h,
@@ -348,6 +317,7 @@ def run(args: argparse.Namespace) -> dict:
         "runner": "pcx PC",
         "model": args.model,
         "energy": args.energy,
+        "metric": "mse" if decoder else "accuracy",
         "batches_per_epoch": batches,
         "epoch_seconds": seconds,
         "accuracy": accuracies,
@@ -379,12 +349,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", choices=("mnist", "digits"), default="mnist")
     parser.add_argument("--data-dir", help="folder holding mnist/ (gzip IDX files)")
     parser.add_argument("--npz", help="x_train, y_train, x_test, y_test; overrides --dataset")
-    parser.add_argument("--model", choices=("mlp", *VGG_BLOCKS), default="mlp")
+    parser.add_argument("--model", choices=("mlp", *VGG_BLOCKS, *models.DECODERS), default="mlp")
     parser.add_argument("--energy", choices=("se", "ce"), default="se", help="output energy")
     parser.add_argument("--augment", action="store_true", help="CIFAR crop+flip, on device")
     parser.add_argument(
         "--crop", type=int, help="random crops of this side and flips (Tiny ImageNet), on device"
     )
+    join = lambda shape: ",".join(map(str, shape))
+    parser.add_argument("--kernel-size", type=int, default=4, help="ae-deconv's kernel")
+    parser.add_argument(
+        "--latent-shape", default=join(models.LATENT_SHAPE), help="ae-deconv's latent, C,H,W"
+    )
+    parser.add_argument(
+        "--decoder-channels", default=join(models.DECODER_CHANNELS), help="ae-deconv's hidden"
+    )
+    parser.add_argument("--init", choices=models.DECODER_INITS, default="zeros", help="ae-deconv")
     parser.add_argument("--hidden-width", type=int, default=128)
     parser.add_argument("--hidden-layers", type=int, default=3)
     parser.add_argument("--activation", default="gelu")
@@ -394,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-momentum", type=float, default=0.65)
     parser.add_argument("--weight-lr", type=float, default=2.97e-4)
     parser.add_argument("--weight-decay", type=float, default=3.55e-4)
+    parser.add_argument(
+        "--weight-schedule", choices=("warmup-cosine", "constant"), default="warmup-cosine"
+    )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
