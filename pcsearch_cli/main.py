@@ -55,13 +55,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         else:
             module.register(commands)
             return parser
-    from pcsearch_cli import catalogue_cmds, data_cmd, energy_cmd, ood_cmd, train_cmd
+    from pcsearch_cli import catalogue_cmds, data_cmd, energy_cmd, ood_cmd, sample_cmd, train_cmd
 
     catalogue_cmds.register(commands)
     data_cmd.register(commands)
     train_cmd.register(commands)
     energy_cmd.register(commands)
     ood_cmd.register(commands)
+    sample_cmd.register(commands)
     for module in _optional_commands():
         module.register(commands)
     return parser

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax
@@ -50,6 +50,19 @@ their samples are clipped to that range and scored by the MNIST classifier."""
 SAMPLE_FROM = ("prediction", "state")
 
 
+class Drawn(NamedTuple):
+    """What a sampling evaluation draws: the samples and the test points they are scored
+    against, flattened to [count, features], with the labels of each."""
+
+    samples: jax.Array
+    reference: jax.Array
+    labels: jax.Array
+    """The label each chain's h_0 is clamped to (cycling through the reference's)."""
+    reference_labels: jax.Array
+    conditional: bool
+    """Whether h_0 was clamped to the labels (the MMD is then taken within each class)."""
+
+
 class Sampling(Evaluation):
     classes: int = eqx.field(static=True)
     """Width of the one-hot label a conditional network's h_0 is clamped to."""
@@ -62,6 +75,10 @@ class Sampling(Evaluation):
     """pcsearch's MNIST classifier for FID and IS (None: the MMD alone)."""
 
     def __call__(self, algorithm, model, hp, x, labels, key) -> Metrics:
+        return self.score(self.draw(algorithm, model, hp, x, labels, key), model, x)
+
+    def draw(self, algorithm, model, hp, x, labels, key) -> Drawn:
+        """The samples this evaluation scores and the test points it scores them against."""
         if not isinstance(algorithm, MonteCarloPC):
             raise UnsupportedError(
                 f"sampling needs an algorithm that samples (mcpc), not {type(algorithm).__name__}"
@@ -75,10 +92,16 @@ class Sampling(Evaluation):
         samples = (drawn.prediction if self.noise_free else drawn.state).reshape(self.chains, -1)
         if self.clip is not None:
             samples = jnp.clip(samples, *self.clip)
-        if bottom is None:
-            score = mmd(samples, reference)
+        return Drawn(samples, reference, chain_labels, reference_labels, bottom is not None)
+
+    def score(self, drawn: Drawn, model, x) -> Metrics:
+        """The MMD of ``drawn`` (within each class where conditional), FID and IS where
+        there is a classifier, and whether the model and samples are finite."""
+        samples, reference = drawn.samples, drawn.reference
+        if drawn.conditional:
+            score = mmd(samples, reference, drawn.labels, drawn.reference_labels, self.classes)
         else:
-            score = mmd(samples, reference, chain_labels, reference_labels, self.classes)
+            score = mmd(samples, reference)
         ok = finite(model) & jnp.all(jnp.isfinite(samples))
         return {"mmd": score, **self.digit_scores(samples, x), "finite": ok}
 
