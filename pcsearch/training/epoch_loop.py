@@ -52,10 +52,11 @@ CHOICES: dict[tuple[str, ModelFamily], Measured] = {
     ("cpu", "conv"): Measured(
         "steps",
         True,
-        "benchmarks/epoch_time.py --settings c --batch-c 128 --batches-c 4 --epochs-c 3 "
-        "--loops auto (2-core Xeon, loaded, 2026-12-06): VGG-5 PC-CE T=8, 123 s a steady "
-        "epoch against pcx's 260 s; --quick --settings c --loops auto,scan,unrolled: steps "
-        "2.8 s, scan 67.5 s, unrolled 2.1 s (but compiling every batch of the epoch)",
+        "benchmarks/epoch_time.py --settings c,d,e --batch-c 128 --batches-c 1 --epochs-c 3 "
+        "--loops auto (2-core Xeon, 2026-12-06, channels-last states): VGG-5 PC-CE T=8 4.05 s "
+        "a steady batch against pcx's 6.35 s, VGG-7 T=12 27.1 s against 45.7 s; --quick "
+        "--settings c --loops auto,scan,unrolled: steps 0.37 s, scan 15.3 s, unrolled 0.36 s "
+        "(but compiling every batch of the epoch)",
     ),
     ("cpu", "dense"): Measured(
         "scan",
