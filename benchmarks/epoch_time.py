@@ -117,6 +117,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=C_TIMING["batches"],
         help="batches an epoch in setting (c) (synthetic data has 4096 examples)",
     )
+    parser.add_argument(
+        "--members-c",
+        dest="members",
+        type=int,
+        default=1,
+        help="in the conv settings, also train K pcsearch PC trials together (train_batched, "
+        "as a worker batches trials) as their own row: epoch time and peak memory for all K",
+    )
     parser.add_argument("--repeats", type=int, default=1, help="interleaved runs per runner")
     parser.add_argument(
         "--quick",
@@ -163,6 +171,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     bad = set(args.loops) - set(EPOCH_LOOP_CHOICES)
     if bad:
         parser.error(f"unknown --loops {sorted(bad)}; choose from {', '.join(EPOCH_LOOP_CHOICES)}")
+    if args.members < 1:
+        parser.error(f"--members-c {args.members}: give K >= 1 trials to train together")
     if min(args.epochs_a, args.epochs_b, args.epochs_c) < 1 or args.repeats < 1:
         parser.error("epochs and repeats must be at least 1")
     if min(args.batch_c, args.batches_c) < 1:

@@ -84,8 +84,10 @@ def run_pcsearch(
     synthetic: bool = False,
     max_batches: int | None = None,
     epoch_loop: str = "auto",
+    members: int = 1,
 ) -> tuple[dict, float]:
-    """pcsearch runs in a child; ``python`` other than ours runs this checkout's pcsearch."""
+    """pcsearch runs in a child; ``python`` other than ours runs this checkout's pcsearch.
+    ``members`` > 1 trains that many trials together (``train_batched``)."""
     spec = {
         "task": task,
         "algorithm": algorithm,
@@ -96,6 +98,7 @@ def run_pcsearch(
         "synthetic": synthetic,
         "max_batches": max_batches,
         "epoch_loop": epoch_loop,
+        "members": members,
     }
     interpreter = sys.executable if python is None else str(python)
     command = [interpreter, str(SCRIPT), "--worker", json.dumps(spec)]
@@ -112,6 +115,7 @@ def measure_pcsearch(
     python: Path | None = None,
     bundled_npz: Path | None = None,
     epoch_loop: str = "auto",
+    members: int = 1,
 ) -> Measured:
     record, seconds = run_pcsearch(
         setting.task,
@@ -126,6 +130,7 @@ def measure_pcsearch(
         setting.synthetic,
         setting.max_batches,
         epoch_loop,
+        members,
     )
     run = record["runs"][0]
     return Measured(run["epoch_seconds"], run["accuracy"], record["peak_rss_mb"], seconds, record)

@@ -24,6 +24,7 @@ from benchmarks.epoch_time_settings import (
     REUSE_VALUES,
     SAME_JAX,
     Setting,
+    batched_runner,
     loop_runner,
 )
 
@@ -53,7 +54,8 @@ def run_setting(
         peer_data = ["--dataset", "digits"] if npz is None else ["--npz", str(npz)]
     loops = {loop_runner(loop): loop for loop in (args.loops if setting.conv else ["auto"])}
     loops.setdefault(PC, "auto")
-    runners = [PC, *[r for r in loops if r != PC], BP]
+    batched = batched_runner(args.members) if setting.conv and args.members > 1 else None
+    runners = [PC, *[r for r in loops if r != PC], *([batched] if batched else []), BP]
     if peer_python is not None and not setting.peer:
         runners.append(PEER)
         if args.same_jax:
@@ -91,6 +93,7 @@ def run_setting(
                         args.seed,
                         args.timeout,
                         epoch_loop=loop,
+                        members=args.members if runner == batched else 1,
                     )
             except RunFailed as err:
                 failures[runner] = str(err)

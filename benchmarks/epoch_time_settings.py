@@ -9,6 +9,12 @@ PC, BP, PEER = "pcsearch PC", "pcsearch BP", "pcx PC"
 SAME_JAX = "pcsearch PC, peer jax"
 
 
+def batched_runner(members: int) -> str:
+    """The runner of K pcsearch PC trials trained together (``--members-c K``): its epoch
+    time and peak memory are for all K."""
+    return f"{PC} x{members} trials"
+
+
 def loop_runner(loop: str) -> str:
     """The runner of pcsearch PC with an epoch loop other than ``auto`` (PC's own)."""
     return PC if loop == "auto" else f"{PC} {loop}"

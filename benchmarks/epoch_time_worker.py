@@ -21,25 +21,29 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     if spec.get("bundled_npz"):
         _bundled_from_npz(spec["bundled_npz"])
     from pcsearch.catalogue import task_info
-    from pcsearch.training import train
+    from pcsearch.training import train, train_batched
     from pcsearch.training.environment import environment
     from pcsearch.training.epoch_loop import choose_epoch_loop
 
     loop = spec.get("epoch_loop", "auto")
     chosen = choose_epoch_loop(loop, jax.default_backend(), task_info(spec["task"]).model)
 
+    members = int(spec.get("members", 1))
+    common = {
+        "data_dir": spec["data_dir"],
+        "synthetic": bool(spec.get("synthetic")),
+        "max_batches": spec.get("max_batches"),
+        "epoch_loop": loop,
+    }
     runs = []
     for overrides in spec["runs"]:
-        result = train(
-            spec["task"],
-            spec["algorithm"],
-            overrides,
-            seed=spec["seed"],
-            data_dir=spec["data_dir"],
-            synthetic=bool(spec.get("synthetic")),
-            max_batches=spec.get("max_batches"),
-            epoch_loop=loop,
-        )
+        if members > 1:  # K trials trained together: one epoch time for all of them
+            seeds = [spec["seed"] + k for k in range(members)]
+            result = train_batched(
+                spec["task"], spec["algorithm"], [overrides] * members, seeds=seeds, **common
+            )[0]
+        else:
+            result = train(spec["task"], spec["algorithm"], overrides, seed=spec["seed"], **common)
         runs.append(
             {
                 "epoch_seconds": [r.seconds for r in result.history],
@@ -55,6 +59,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         "device": env["device"],
         "jax_backend": jax.default_backend(),
         "epoch_loop": chosen,
+        "members": members,
     }
 
 

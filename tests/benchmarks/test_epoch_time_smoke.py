@@ -190,3 +190,25 @@ def test_quick_run_without_a_peer(tmp_path: Path) -> None:
     assert "process 1, run 2 (in-process)" in out
     assert "process 2, run 3 (disk cache)" in out
     assert "pcsearch PC/BP, steady epoch" in out
+
+
+def test_batched_members_train_the_same_first_trial_as_one_run() -> None:
+    """``--members-c K``: the worker trains K trials together (train_batched); its first
+    member is the very trial a single run trains (same seed), so its scores are equal."""
+    from benchmarks.epoch_time_worker import worker
+
+    setting = epoch_time.make_settings(2, 2, 2, 2, 1)["e"]
+    spec = {
+        "task": setting.task,
+        "algorithm": setting.pc_algorithm,
+        "runs": [setting.overrides(setting.pc_algorithm)],
+        "data_dir": str(REPO),
+        "seed": 0,
+        "synthetic": True,
+        "max_batches": 1,
+    }
+    one, batched = worker(spec), worker(spec | {"members": 2})
+    assert (one["members"], batched["members"]) == (1, 2)
+    np.testing.assert_allclose(
+        batched["runs"][0]["accuracy"], one["runs"][0]["accuracy"], rtol=1e-5
+    )
