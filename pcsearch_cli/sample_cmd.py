@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from pcsearch.catalogue import TASKS, task_info
+from pcsearch.catalogue.modes import MODE_ALGORITHMS
 from pcsearch.errors import PCSearchError
 from pcsearch_cli.main import parse_assignments
 from pcsearch_cli.progress import EpochBar
 
-SAMPLING_MODES = ("sampling", "conditional-sampling")
+SAMPLING_MODES = tuple(mode for mode, algorithms in MODE_ALGORITHMS.items() if "mcpc" in algorithms)
+"""The modes whose tasks train with MCPC, the one algorithm that samples."""
 FEATURE_NAMES = {"iris": ("sepal length (standardised)", "petal length (standardised)")}
 """Axis names of 2-d data sets (pcsearch.data.iris keeps these two features)."""
 PAPER_DIGIT_SCORES = "FID 2.53 ± 0.17, IS 7.13 ± 0.10 (Section 4.2)"
@@ -67,7 +69,12 @@ def run(args: argparse.Namespace) -> int:
 
     params = resolve(args.task, "mcpc", overrides)  # bad input fails before JAX loads
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise PCSearchError(
+            f"--out {args.out}: cannot create that folder ({err.strerror}); give a writable one"
+        ) from err
     from pcsearch.training.sample_run import train_and_sample
 
     print(f"{args.task}: training {params['epochs']} epochs with mcpc", file=sys.stderr)

@@ -64,3 +64,12 @@ def test_a_task_that_does_not_sample_is_one_line_and_exit_2(run_main, tmp_path):
     assert "--task mlp-two-moons is a discriminative task, not a sampling one" in result.stderr
     assert "mcpc-iris" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_an_out_folder_that_cannot_be_made_is_one_line_and_exit_2(run_main, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run_main("sample", "--task", "mcpc-iris", "--out", str(blocker / "out"))
+    assert result.returncode == 2
+    assert f"--out {blocker / 'out'}: cannot create that folder" in result.stderr
+    assert "Traceback" not in result.stderr and blocker.read_text() == "not a folder"
