@@ -117,6 +117,8 @@ def state_optimizer(family: Family, dtype):
     rate) with the draws of ``draw_noise`` replayed in place of the seeded ones."""
     import optax
 
+    from benchmarks.pcx_equivalence_noise import replayed_noise
+
     lr = family.state_lr if family.run_lr is None else family.run_lr
     if not isinstance(family, GeneratorFamily):
         return optax.sgd(lr, momentum=family.state_momentum)
@@ -124,36 +126,10 @@ def state_optimizer(family: Family, dtype):
     eta = 2 * h_var * (1 - family.state_momentum) / lr  # sgdld's variance
     noise = [n.astype(dtype) for n in draw_noise(family)]
     return optax.chain(
-        replayed_noise(eta, noise),
+        replayed_noise(math.sqrt(eta), noise),
         optax.trace(decay=family.state_momentum, nesterov=False),
         optax.scale_by_learning_rate(lr),
     )
-
-
-def replayed_noise(variance: float, noise: list[np.ndarray]):
-    """``optax.add_noise(variance, 0, seed)`` with given draws: update t adds
-    sqrt(variance) * noise[i][t] to the i-th leaf of the gradients (the free states bottom
-    to top, as pcx's parameter tree orders its vodes)."""
-    import jax
-    import jax.numpy as jnp
-    import optax
-
-    std = math.sqrt(variance)
-
-    def init(params):
-        del params
-        return jnp.zeros((), jnp.int32)
-
-    def update(updates, count, params=None):
-        del params
-        leaves, treedef = jax.tree.flatten(updates)
-        shapes = [tuple(g.shape) for g in leaves]
-        if shapes != [n.shape[1:] for n in noise]:
-            raise SystemExit(f"free states {shapes} vs noise {[n.shape for n in noise]}")
-        noisy = [g + std * jnp.asarray(n)[count] for g, n in zip(leaves, noise, strict=True)]
-        return treedef.unflatten(noisy), count + 1
-
-    return optax.GradientTransformation(init, update)
 
 
 def _recall(family: Family, model, x_np, energy, forward, free_states) -> dict[str, Any]:

@@ -61,6 +61,7 @@ from benchmarks.pcx_equivalence_families import (
     draw_weights,
     projection,
 )
+from benchmarks.pcx_equivalence_noise import replayed_noise
 from pcsearch.algorithms import MonteCarloPC, PredictiveCoding, StepInput, make_algorithm
 from pcsearch.catalogue import task_info
 from pcsearch.hyperparams import TracedHyperparameters
@@ -165,25 +166,11 @@ def fixture_grads(family: Family, grads) -> list[np.ndarray]:
 
 def replayed_gaussian_noise(noise: tuple[jax.Array, ...]):
     """A test-only stand-in for ``pcsearch.algorithms.langevin.add_gaussian_noise`` (same
-    signature, same place in the chain): update t adds sqrt(variance) * noise[i][t] to the
-    i-th state's gradient, the given N(0, 1) draws in place of the PRNG's."""
+    signature, same place in the chain): the given N(0, 1) draws in place of the PRNG's."""
 
     def factory(variance: jax.Array, key: jax.Array) -> optax.GradientTransformation:
         del key
-
-        def init(params):
-            del params
-            return jnp.zeros((), jnp.int32)
-
-        def update(updates, count, params=None):
-            del params
-            leaves, treedef = jax.tree.flatten(updates)
-            assert [g.shape for g in leaves] == [n.shape[1:] for n in noise]
-            std = jnp.sqrt(variance)
-            noisy = [g + std * n[count] for g, n in zip(leaves, noise, strict=True)]
-            return treedef.unflatten(noisy), count + 1
-
-        return optax.GradientTransformation(init, update)
+        return replayed_noise(jnp.sqrt(variance), noise)
 
     return factory
 
