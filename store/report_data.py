@@ -54,21 +54,44 @@ def collect(storage: optuna.storages.BaseStorage, names: Sequence[str] | None) -
         best = study.best_trial
         data.figures.append(_figures(name, config, trials, best))
         metric = task_info(config.task).metric  # a search's cell: its best trial's value
-        searched.append(_cell(name, config, metric, [best.value], _seconds(trials)))
-    covered = {(c.task, c.algorithm) for c in data.cells}
+        cell = _cell(name, config, metric, [best.value], _seconds(trials), setting(config, [best]))
+        searched.append(cell)
+    covered = {(c.task, c.algorithm, c.setting) for c in data.cells}
     duplicates = [c for c in data.cells if sum(_same(c, d) for d in data.cells) > 1]
     if duplicates:
         listed = ", ".join(sorted({c.study or "" for c in duplicates}))
         raise StoreError(
-            f"more than one rerun study for the same task and algorithm ({listed}); "
+            f"more than one rerun study for the same task, algorithm and setting ({listed}); "
             "choose one of each with --study"
         )
-    data.cells += [c for c in searched if (c.task, c.algorithm) not in covered]
+    data.cells += [c for c in searched if (c.task, c.algorithm, c.setting) not in covered]
     return data
 
 
 def _same(a: ResultCell, b: ResultCell) -> bool:
-    return (a.task, a.algorithm, a.metric) == (b.task, b.algorithm, b.metric)
+    return (a.task, a.algorithm, a.metric, a.setting) == (b.task, b.algorithm, b.metric, b.setting)
+
+
+SETTING_NAMES = {
+    "corruption": "corruption",
+    "hidden_width": "hidden_width",
+    "memory_size": "images",
+}
+"""Memory mode's experimental conditions (hyperparameter -> the name the paper's Table 3
+numbers use, ``pcsearch.analysis.paper_results.json``): one study per (corruption, d, n)."""
+
+
+def setting(config: StudyConfig, trials: Sequence[FrozenTrial]) -> tuple:
+    """The study's experimental condition as (name, value) pairs, from its trials' resolved
+    values: an associative memory's cell; () for other modes, which have one per task."""
+    if task_info(config.task).mode != "memory":
+        return ()
+    seen = {
+        tuple((SETTING_NAMES[k], resolved[k]) for k in SETTING_NAMES if k in resolved)
+        for t in trials
+        if (resolved := t.user_attrs.get(attrs.RESOLVED_PARAMS))
+    }
+    return seen.pop() if len(seen) == 1 else ()
 
 
 def _seconds(trials: Sequence[FrozenTrial]) -> float:
@@ -82,7 +105,8 @@ def seed_cells(name: str, config: StudyConfig, trials: Sequence[FrozenTrial]) ->
     info = task_info(config.task)
     finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
     values = [t.value if t.state == TrialState.COMPLETE else None for t in finished]
-    cells = [_cell(name, config, info.metric, values, _seconds(trials))]
+    where = setting(config, finished)
+    cells = [_cell(name, config, info.metric, values, _seconds(trials), where)]
     best = max if info.direction == "maximize" else min
     others = sorted(
         {k for t in finished for e in t.user_attrs.get(attrs.EPOCH_METRICS) or [] for k in e}
@@ -94,7 +118,7 @@ def seed_cells(name: str, config: StudyConfig, trials: Sequence[FrozenTrial]) ->
             seen = [v for v in seen if v is not None]
             values.append(best(seen) if seen and t.state == TrialState.COMPLETE else None)
         if any(v is not None for v in values):
-            cells.append(_cell(name, config, metric, values))
+            cells.append(_cell(name, config, metric, values, setting=where))
     return cells
 
 
@@ -104,6 +128,7 @@ def _cell(
     metric: str,
     values: Sequence[float | None],
     seconds: float | None = None,
+    setting: tuple = (),
 ) -> ResultCell:
     """Mean ± std of ``values``, over the study's best ``keep_best`` when it has that many."""
     direction = task_info(config.task).direction
@@ -116,6 +141,7 @@ def _cell(
         summary=summarise(values, direction, keep),
         seconds=seconds,
         study=name,
+        setting=setting,
     )
 
 

@@ -1,8 +1,11 @@
 """A results table laid out like the paper's Table 1, plus the same cells as CSV.
 
 Rows are tasks (a second "(top-5)" row where top-5 accuracy was measured), columns the
-algorithms in the paper's order, so a reader can put the two tables side by side. The
-CSV keeps every number at full precision in pcsearch's units for further analysis.
+algorithms in the paper's order, so a reader can put the two tables side by side: all of
+Table 1's algorithms in an accuracy table (a blank is a cell not run), only the measured
+ones in an MSE or other table (the paper's generative tables have a few columns each).
+Associative memories also get Table 3's layout (``memory_table``). The CSV keeps every
+number at full precision in pcsearch's units for further analysis.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import io
 from collections import Counter
 from collections.abc import Sequence
 
+from pcsearch.analysis.memory_table import memory_markdown
 from pcsearch.analysis.paper_numbers import PAPER_ALGORITHMS
 from pcsearch.analysis.summary import ResultCell, setting_text
 from pcsearch.analysis.units import display_unit, is_accuracy, unit_label, unit_scale
@@ -47,9 +51,10 @@ def _row_label(task: str, metric: str, setting: str) -> str:
     return f"{label} [{setting}]" if setting else label
 
 
-def _columns(cells: Sequence[ResultCell]) -> list[str]:
-    others = sorted({cell.algorithm for cell in cells} - set(PAPER_ALGORITHMS))
-    return [*PAPER_ALGORITHMS, *others]
+def _columns(cells: Sequence[ResultCell], every_paper_algorithm: bool) -> list[str]:
+    measured = {cell.algorithm for cell in cells}
+    paper = [a for a in PAPER_ALGORITHMS if every_paper_algorithm or a in measured]
+    return [*paper, *sorted(measured - set(PAPER_ALGORITHMS))]
 
 
 def _format(value: float, unit: str, metric: str) -> str:
@@ -100,7 +105,7 @@ def _one_table(cells: Sequence[ResultCell], group: str) -> list[str]:
     title = {"accuracy": "Accuracy", "mse": "MSE"}.get(group, group)
     label = unit_label(unit)
     header = f"{title} ({label})" if label else title
-    columns = _columns(cells)
+    columns = _columns(cells, every_paper_algorithm=group == "accuracy")
     rows: dict[RowKey, dict[str, ResultCell]] = {}
     order: dict[str, int] = {}
     for cell in cells:
@@ -130,7 +135,7 @@ def table_markdown(cells: Sequence[ResultCell]) -> str:
 
     Accuracy is shown in percent, MSE scaled by the power of ten named in the header;
     empty cells were not measured. A caption under each table says which seeds every
-    cell averages and the total wall time.
+    cell averages and the total wall time. Memory cells follow again as Table 3's blocks.
     """
     if not cells:
         return "No results to show.\n"
@@ -139,6 +144,9 @@ def table_markdown(cells: Sequence[ResultCell]) -> str:
         groups.setdefault(_group(cell.metric), []).append(cell)
     ordered = sorted(groups, key=lambda g: (g != "accuracy", g != "mse", g))
     blocks = ["\n".join(_one_table(groups[group], group)) for group in ordered]
+    memory = memory_markdown(cells)
+    if memory:
+        blocks.append("The associative memories in the layout of the paper's Table 3:\n\n" + memory)
     return "\n\n".join(blocks) + "\n"
 
 

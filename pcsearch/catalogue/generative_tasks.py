@@ -170,7 +170,8 @@ w_lr 5e-4, T_train 50, T_gen 50000). That code steps the states on the batch-mea
 its batches of 50, so h_lr is 50 times pcsearch's per-example state_lr: 0.5 / 50 = 0.01.
 Another cell's values (memory_cells.json) replace these four where a run selects it with
 corruption, hidden_width and memory_size (``memory_cells.with_cell_values``). The code has
-no MNIST memory: am-mnist borrows the default cell's values."""
+no MNIST memory: am-mnist runs each cell with the Tiny ImageNet cell's values
+(``memory_cells.BORROWED_CELLS``)."""
 
 
 def memory_tasks() -> list[TaskInfo]:

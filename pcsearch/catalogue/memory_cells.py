@@ -97,14 +97,21 @@ MEMORY_CELLS = _load()
 """(task, corruption, hidden_width, memory_size) -> the code's values for that cell."""
 CELL_TASKS = tuple(dict.fromkeys(task for task, *_ in MEMORY_CELLS))
 """The tasks that have cells (Tiny ImageNet only: the code has no MNIST memory)."""
+BORROWED_CELLS = {"am-mnist": "am-tinyimagenet"}
+"""task -> the task whose cells it runs with. The code has no MNIST memory, so am-mnist takes
+the values the code tuned for the same (corruption, d, n) on Tiny ImageNet: a noisy cue is
+recalled in 1000-2000 steps as there, not in a mask cell's 50000. They are a starting point
+for MNIST, not its best values (a search per cell finds those)."""
 
 
 def cell_of(task: str, params: Mapping[str, Any]) -> MemoryCell | None:
-    """The cell ``params`` select for ``task``, or None where the code tuned none (another
-    task, width or size: the task's own defaults stand)."""
+    """The cell ``params`` select for ``task`` (or for the task it borrows cells from,
+    ``BORROWED_CELLS``), or None where the code tuned none (another task, width or size: the
+    task's own defaults stand)."""
     if not all(k in params for k in CELL_KEYS):
         return None
-    return MEMORY_CELLS.get((task, *(params[k] for k in CELL_KEYS)))  # type: ignore[arg-type]
+    owner = BORROWED_CELLS.get(task, task)
+    return MEMORY_CELLS.get((owner, *(params[k] for k in CELL_KEYS)))  # type: ignore[arg-type]
 
 
 def with_cell_values(

@@ -246,5 +246,16 @@ def test_the_default_cell_is_the_tasks_defaults_and_other_tasks_have_none() -> N
     defaults = TASKS["am-tinyimagenet"].defaults
     assert with_cell_values("am-tinyimagenet", defaults) == defaults
     assert cell_of("am-tinyimagenet", defaults | {"hidden_width": 16}) is None
+    assert cell_of("am-mnist", TASKS["am-mnist"].defaults | {"hidden_width": 16}) is None
+
+
+def test_am_mnist_runs_each_cell_with_the_tiny_imagenet_cells_values() -> None:
+    """The code has no MNIST memory: a noisy MNIST cue gets the code's noise cell (2000
+    recall steps at 0.4 / 50 per example), not the default mask cell's 50000 steps."""
     noisy = TASKS["am-mnist"].defaults | {"corruption": "noise"}
-    assert with_cell_values("am-mnist", noisy) == noisy  # the code has no MNIST memory
+    values = with_cell_values("am-mnist", noisy)
+    assert values["T_recall"] == 2000 and values["T"] == 100
+    assert values["state_lr"] == pytest.approx(0.4 / 50)
+    assert values == with_cell_values("am-tinyimagenet", noisy)
+    resolved = resolve("am-mnist", "pc-se", {"corruption": "noise", "hidden_width": 1024})
+    assert (resolved["T_recall"], resolved["weight_lr"]) == (2000, 4e-4)

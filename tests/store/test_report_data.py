@@ -76,3 +76,46 @@ def test_an_unfinished_study_is_left_out_and_two_reruns_of_one_cell_are_refused(
         study.add_trial(finished_trial(0, 0.6, [0.8]))
     with pytest.raises(StoreError, match=r"a\.seeds, .*b\.seeds.*--study"):
         collect(storage, ["a.seeds", "b.seeds"])
+
+
+def memory_rerun(storage, name: str, corruption: str, width: int, values: list[float]) -> None:
+    """A finished am-mnist rerun of one (corruption, d, n) cell, as a worker stores it."""
+    overrides = {"corruption": corruption, "hidden_width": width, "epochs": 1}
+    config = reruns.rerun_config("am-mnist", "pc-se", overrides, [0, 1], keep_best=2, source="t")
+    study = studies.create_or_resume(storage, name, config)
+    for t in study.get_trials(states=(TrialState.WAITING,)):
+        storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+    resolved = {"corruption": corruption, "hidden_width": width, "memory_size": 50, "T": 5}
+    for seed, value in enumerate(values):
+        study.add_trial(
+            create_trial(
+                value=value,
+                state=TrialState.COMPLETE,
+                user_attrs={
+                    attrs.SEED: seed,
+                    attrs.EPOCH_VALUES: [value],
+                    attrs.RESOLVED_PARAMS: resolved,
+                    attrs.EPOCH_METRICS: [{"cue_mse": 0.04}],
+                },
+            )
+        )
+
+
+def test_memory_reruns_are_cells_of_their_own_setting(tmp_path):
+    """One am-mnist rerun per (corruption, d, n) is one cell each, not two reruns of one
+    cell: the setting comes from the trials' resolved values, in Table 3's names."""
+    storage = open_storage(str(tmp_path / "s.journal"))
+    memory_rerun(storage, "noise.seeds", "noise", 512, [6e-4, 7e-4])
+    memory_rerun(storage, "mask.seeds", "mask", 1024, [1e-6, 3e-6])
+    cells = {(c.study, c.metric): c for c in collect(storage, None).cells}
+    assert set(cells) == {(s, m) for s in ("noise.seeds", "mask.seeds") for m in ("mse", "cue_mse")}
+    noise = cells["noise.seeds", "mse"]
+    assert noise.setting == (("corruption", "noise"), ("hidden_width", 512), ("images", 50))
+    assert noise.summary.mean == pytest.approx(6.5e-4)
+    assert cells["mask.seeds", "cue_mse"].setting[:2] == (
+        ("corruption", "mask"),
+        ("hidden_width", 1024),
+    )
+    memory_rerun(storage, "again.seeds", "noise", 512, [6e-4, 6e-4])
+    with pytest.raises(StoreError, match=r"again\.seeds, noise\.seeds"):
+        collect(storage, None)

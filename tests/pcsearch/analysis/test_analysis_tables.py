@@ -79,9 +79,39 @@ def test_mse_goes_in_its_own_table_with_the_unit_in_the_header():
             _cell("ae-cifar10", "ipc", "mse", ae, "minimize"),
         ]
     )
-    assert "| MSE (×10^-3) |" in text
-    assert f"| ae-cifar10 |  |  |  |  |  | {_pm(ae, 1e3)} |" in text
+    assert "| MSE (×10^-3) | iPC |" in text  # only the measured algorithms
+    assert f"| ae-cifar10 | {_pm(ae, 1e3)} |" in text
+    assert "| Accuracy (%) | PC-CE | PC-SE | PN |" in text  # Table 1's columns, blanks too
     assert text.index("Accuracy (%)") < text.index("MSE (")
+
+
+def _memory(corruption, width, images, values, metric="mse"):
+    setting = (("corruption", corruption), ("hidden_width", width), ("images", images))
+    return _cell("am-mnist", "pc-se", metric, values, "minimize", setting=setting)
+
+
+def test_memory_cells_also_get_table_3s_layout():
+    """Rows are the images memorised, columns the width, one block per corruption, in
+    units of 1e-4 as Table 3; recall's MSE before the cues'."""
+    noise = {(50, 512): [6.1e-4, 6.3e-4], (50, 1024): [5.0e-4], (100, 512): [7.0e-4]}
+    cells = [_memory("noise", d, n, v) for (n, d), v in noise.items()]
+    cells += [_memory("mask", 512, 50, [2e-6]), _memory("noise", 512, 50, [0.04], "cue_mse")]
+    text = table_markdown(cells)
+    assert "| am-mnist [corruption=noise, hidden_width=512, images=50] |" in text
+    layout = text[text.index("Table 3") :]
+    noise_block = layout[layout.index("am-mnist / pc-se, noise: MSE of the recalled") :]
+    rows = _rows(noise_block)
+    assert rows[0] == "| noise | 512 | 1024 |"
+    assert rows[1] == f"| 50 | {_pm(noise[50, 512], 1e4)} | {_pm(noise[50, 1024], 1e4)} |"
+    assert rows[2] == f"| 100 | {_pm(noise[100, 512], 1e4)} |  |"
+    assert "| 50 | 0.02 ± 0.00 |" in layout[layout.index("mask: MSE of the recalled") :]
+    assert layout.index("noise: MSE of the recalled") < layout.index("mask: MSE of the recalled")
+    assert layout.index("mask: MSE of the recalled") < layout.index("noise: MSE of the cues")
+    assert "| 50 | 400.00 ± 0.00 |" in layout[layout.index("MSE of the cues") :]
+
+
+def test_no_memory_cells_no_table_3_layout():
+    assert "Table 3" not in table_markdown([_cell("mlp-mnist", "pc-se", "accuracy", [0.9])])
 
 
 def test_two_results_for_one_cell_are_an_error():
