@@ -174,6 +174,23 @@ no MNIST memory: am-mnist runs each cell with the Tiny ImageNet cell's values
 (``memory_cells.BORROWED_CELLS``)."""
 
 
+_MEMORY_CODE = "liukidar/pcx v0.6.1, examples/s4_2_generative_mode/associative_memory/"
+_MEMORY_SOURCE = {
+    "am-tinyimagenet": f"Appendix C.3 and its code ({_MEMORY_CODE}associative_memory.py): "
+    "the network, tanh, 500 epochs of batch 50, zero-initialised states; state_lr, "
+    "weight_lr, T and T_recall per (corruption, hidden_width, memory_size) cell from its "
+    "hps.json (pcsearch/catalogue/memory_cells.json), the defaults being the mask, d = 512, "
+    "n = 50 cell",
+    "am-mnist": "as am-tinyimagenet (the paper's code has no MNIST memory): each "
+    "(corruption, hidden_width, memory_size) cell runs with the values the code tuned for "
+    "that cell on Tiny ImageNet (pcsearch/catalogue/memory_cells.json)",
+}
+_MEMORY_ENERGY = (
+    f"{_MEMORY_CODE}associative_memory.py steps the states on the batch-mean energy of "
+    "batches of 50; its h_lr divided by 50 is the per-example state_lr here (memory_cells.py)"
+)
+
+
 def memory_tasks() -> list[TaskInfo]:
     """Section 4.2's associative memories (Table 3, Appendix C.3): memorise ``memory_size``
     images, recall them from noisy or half-masked cues (``pcsearch.training.memory``)."""
@@ -195,6 +212,8 @@ def memory_tasks() -> list[TaskInfo]:
             direction="minimize",
             defaults=dict(_MEMORY),
             mode="memory",
+            defaults_source=_MEMORY_SOURCE[name],
+            state_energy_source=_MEMORY_ENERGY,
         )
         for name, dataset, title, layout in tasks
     ]

@@ -43,6 +43,10 @@ def test_the_catalogue_says_which_energy_each_task_assumes_and_where_the_code_sa
         # the default keeps every other run's parameters (and numbers) as they were
         assert "state_energy" not in resolve(name, "pc-se")
         assert make_algorithm("pc-se", resolve(name, "pc-se")).state_energy == "sum"
+    for name in ("am-mnist", "am-tinyimagenet"):  # per-example rates: the code's h_lr / 50
+        info = TASKS[name]
+        assert info.state_energy == "sum" and "divided by 50" in (info.state_energy_source or "")
+        assert "memory_cells.json" in (info.defaults_source or "")
 
 
 def test_a_task_whose_defaults_contradict_its_state_energy_is_refused():
