@@ -25,6 +25,7 @@ from pcsearch.catalogue import task_info
 from pcsearch.errors import PCSearchError
 from pcsearch.params import resolve
 from pcsearch_cli.main import parse_assignments
+from pcsearch_cli.run_flags import add_run_flags
 
 DEFAULT_TASKS = ("mlp-two-moons", "mlp-two-circles")
 
@@ -123,6 +124,5 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--state-lrs", help="comma-separated (default Appendix D.1's 1e-3 ... 1)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per state learning rate")
     p.add_argument("--epochs", type=int, help="default 8, as Appendix D.1")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
-    p.add_argument("--data-dir", help="folder holding <dataset>/ files")
+    add_run_flags(p, set_example="activation=tanh")
     p.set_defaults(handler=run)

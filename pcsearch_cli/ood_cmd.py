@@ -23,6 +23,7 @@ from pcsearch.catalogue import DATASET_SHAPES, algorithm_info, task_info
 from pcsearch.catalogue.ood import EXAMPLES, OOD_SETS, TEST_STEPS
 from pcsearch.errors import PCSearchError
 from pcsearch_cli.main import parse_assignments
+from pcsearch_cli.run_flags import add_run_flags
 
 MADE_UP = ("noise", "permuted")
 
@@ -181,8 +182,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--epochs", type=int)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
-    p.add_argument("--data-dir")
-    p.add_argument("--max-batches", type=int, help="cut every epoch to N batches")
+    add_run_flags(p, max_batches=True)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(handler=run)

@@ -15,6 +15,7 @@ import optuna
 
 from pcsearch.errors import PCSearchError
 from pcsearch_cli.main import parse_assignments
+from pcsearch_cli.run_flags import add_run_flags
 from store import reruns, studies
 from store.config import StudyConfig, check_study_name
 from store.report_data import seed_cells
@@ -122,7 +123,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="only queue the seeds; the service's workers (or `pcsearch worker`) run them",
     )
     p.add_argument("--epochs", type=int, help="epochs per run (default: the configuration's)")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
-    p.add_argument("--data-dir", help="folder holding <dataset>/ files")
+    add_run_flags(p)
     p.add_argument("--energy-trace", action="store_true", help="store energies per step (PC)")
     p.set_defaults(handler=run)

@@ -24,6 +24,7 @@ from pcsearch.catalogue.modes import MODE_ALGORITHMS
 from pcsearch.errors import PCSearchError
 from pcsearch_cli.main import parse_assignments
 from pcsearch_cli.progress import EpochBar
+from pcsearch_cli.run_flags import add_run_flags, add_synthetic
 
 SAMPLING_MODES = tuple(mode for mode, algorithms in MODE_ALGORITHMS.items() if "mcpc" in algorithms)
 """The modes whose tasks train with MCPC, the one algorithm that samples."""
@@ -229,21 +230,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="folder to write the samples and figures into")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, help="default: the task's (mcpc-iris 68, mnist 100)")
-    p.add_argument(
-        "--set", action="append", default=[], metavar="NAME=VALUE",
-        help="override a hyperparameter, e.g. --set T_sample=1000 (repeatable)",
-    )  # fmt: skip
-    p.add_argument(
-        "--data-dir",
-        help="folder holding <dataset>/ files (default: "
-        "$PCSEARCH_DATA_DIR or ~/.cache/pcsearch/data)",
-    )
-    p.add_argument(
-        "--synthetic",
-        action="store_true",
-        help="random data with the task's shapes instead of the dataset (smoke runs)",
-    )
-    p.add_argument(
-        "--max-batches", type=int, help="cut every epoch (and the test set) to N batches"
-    )
+    add_run_flags(p, set_example="T_sample=1000", max_batches=True)
+    add_synthetic(p, what="smoke runs")
     p.set_defaults(handler=run)

@@ -13,6 +13,7 @@ import optuna
 
 from pcsearch.errors import PCSearchError
 from pcsearch.training.epoch_loop import EPOCH_LOOP_CHOICES, EPOCH_LOOP_HELP
+from pcsearch_cli.run_flags import add_data_dir, add_max_batches, add_synthetic
 from search_spaces import SearchSpace, default_space, get_space
 from store import studies, views
 from store.config import (
@@ -263,7 +264,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "first trial runs them, where the paper gives them)",
     )
     p.add_argument("--batch", type=int, default=1, help="train K trials together per worker")
-    p.add_argument("--data-dir", help="folder holding <dataset>/ files")
+    add_data_dir(p)
     add_study_options(p)
     p.set_defaults(handler=run)
 
@@ -280,10 +281,6 @@ def add_study_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="store each trial's energy per layer and inference step after training (PC)",
     )
-    p.add_argument(
-        "--synthetic",
-        action="store_true",
-        help="random data with the task's shapes (timing, smoke runs; marked on each trial)",
-    )
-    p.add_argument("--max-batches", type=int, help="cut every epoch to N batches")
+    add_synthetic(p, what="timing, smoke runs; marked on each trial")
+    add_max_batches(p)
     p.add_argument("--epoch-loop", choices=EPOCH_LOOP_CHOICES, default="auto", help=EPOCH_LOOP_HELP)

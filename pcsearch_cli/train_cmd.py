@@ -11,6 +11,7 @@ from pcsearch.catalogue import algorithm_info, task_info
 from pcsearch.training.epoch_loop import EPOCH_LOOP_CHOICES, EPOCH_LOOP_HELP
 from pcsearch_cli.main import parse_assignments
 from pcsearch_cli.progress import EpochBar
+from pcsearch_cli.run_flags import add_max_batches, add_run_flags, add_synthetic
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,27 +86,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", dest="batch_size", type=int)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a hyperparameter, e.g. --set state_lr=0.02 (repeatable)",
-    )
-    p.add_argument(
-        "--data-dir",
-        help="folder holding <dataset>/ files (default: "
-        "$PCSEARCH_DATA_DIR or ~/.cache/pcsearch/data)",
-    )
+    add_run_flags(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.add_argument(
-        "--synthetic",
-        action="store_true",
-        help="random data with the task's shapes instead of the dataset (timing, smoke runs)",
-    )
-    p.add_argument(
-        "--max-batches", type=int, help="cut every epoch (and the test set) to N batches"
-    )
+    add_synthetic(p)
+    add_max_batches(p)
     p.add_argument(
         "--energy-trace",
         action="store_true",
