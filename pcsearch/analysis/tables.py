@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pcsearch.analysis.memory_table import memory_markdown
 from pcsearch.analysis.paper_numbers import PAPER_ALGORITHMS
 from pcsearch.analysis.summary import ResultCell, setting_text
-from pcsearch.analysis.units import display_unit, is_accuracy, unit_label, unit_scale
+from pcsearch.analysis.units import display_unit, is_accuracy, is_mse, unit_label, unit_scale
 
 ALGORITHM_TITLES = {
     "pc-ce": "PC-CE",
@@ -59,7 +59,7 @@ def _columns(cells: Sequence[ResultCell], every_paper_algorithm: bool) -> list[s
 
 def _format(value: float, unit: str, metric: str) -> str:
     shown = value / unit_scale(unit)
-    return f"{shown:.2f}" if is_accuracy(metric) or metric == "mse" else f"{shown:.4g}"
+    return f"{shown:.2f}" if is_accuracy(metric) or is_mse(metric) else f"{shown:.4g}"
 
 
 def cell_text(cell: ResultCell, unit: str) -> str:

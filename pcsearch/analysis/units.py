@@ -26,6 +26,12 @@ def is_accuracy(metric: str) -> bool:
     return metric in ACCURACY_METRICS
 
 
+def is_mse(metric: str) -> bool:
+    """True for mean squared errors ("mse", and others such as a memory's "cue_mse"), which
+    the paper shows scaled by a power of ten."""
+    return metric == "mse" or metric.endswith("_mse")
+
+
 def unit_scale(unit: str) -> float:
     """The factor that turns a value shown in ``unit`` into pcsearch's measured unit.
 
@@ -76,7 +82,7 @@ def display_unit(metric: str, measured_values: Iterable[float] = ()) -> str:
     """The unit a metric is shown in: percent for accuracies, a power of ten for MSE."""
     if is_accuracy(metric):
         return "percent"
-    if metric == "mse":
+    if is_mse(metric):
         exponent = display_exponent(measured_values)
         # 0.1 .. 999 read fine with two decimals; smaller or larger values get a power of ten.
         return "plain" if -1 <= exponent <= 2 else scaled_unit(exponent)

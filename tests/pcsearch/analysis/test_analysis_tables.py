@@ -98,6 +98,11 @@ def test_memory_cells_also_get_table_3s_layout():
     cells += [_memory("mask", 512, 50, [2e-6]), _memory("noise", 512, 50, [0.04], "cue_mse")]
     text = table_markdown(cells)
     assert "| am-mnist [corruption=noise, hidden_width=512, images=50] |" in text
+    assert "| cue_mse (×10^-2) | PC-SE |" in text  # an MSE: scaled, two decimals
+    assert (
+        "| am-mnist (cue_mse) [corruption=noise, hidden_width=512, images=50] | 4.00 ± 0.00 |"
+        in text
+    )
     layout = text[text.index("Table 3") :]
     noise_block = layout[layout.index("am-mnist / pc-se, noise: MSE of the recalled") :]
     rows = _rows(noise_block)
