@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pcsearch.analysis.compare import ComparisonRow, comparison_csv, comparison_markdown
+from pcsearch.analysis.memory_table import is_memory_cell
 from pcsearch.analysis.summary import Direction, ResultCell
 from pcsearch.analysis.tables import table_csv, table_markdown
 from pcsearch.analysis.units import is_accuracy, metric_label, to_display
@@ -143,10 +144,13 @@ def write_report(
         path.write_text(body, encoding="utf-8")
         entries.append((path, what))
 
+    memory = (
+        " and, for associative memories, of its Table 3" if any(map(is_memory_cell, cells)) else ""
+    )
     text(
         "table.md",
         table_markdown(cells),
-        f"results table in the layout of the paper's Table 1 ({unit_words}mean ± std).",
+        f"results table in the layout of the paper's Table 1{memory} ({unit_words}mean ± std).",
     )
     text(
         "table.csv",

@@ -67,6 +67,17 @@ def test_a_full_report(tmp_path):
     mean, std = statistics.fmean(values) * 100, statistics.pstdev(values) * 100
     assert f"{mean:.2f} ± {std:.2f}" in table
     assert "98.26 ± 0.04" in (out / "comparison.md").read_text()
+    assert "layout of the paper's Table 1 (accuracy" in index and "Table 3" not in index
+
+
+def test_a_memory_report_says_it_has_table_3s_layout(tmp_path):
+    setting = (("corruption", "mask"), ("hidden_width", 512), ("images", 50))
+    summary = summarise([2e-4, 3e-4], "minimize")
+    cells = [ResultCell("am-mnist", "pc-se", "mse", "minimize", summary, setting=setting)]
+    write_report(tmp_path, cells, [])
+    index = (tmp_path / "index.md").read_text()
+    assert "Table 1 and, for associative memories, of its Table 3 (mean ± std)" in index
+    assert "| 50 | 2.50 ± 0.50 |" in (tmp_path / "table.md").read_text()
 
 
 def test_no_comparison_no_comparison_files(tmp_path):
