@@ -16,6 +16,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from pcsearch.analysis import ResultCell, StudyFigures, energy_imbalance, summarise
+from pcsearch.analysis.summary import Setting
 from pcsearch.catalogue import task_info
 from store import attrs, studies
 from store.config import StudyConfig
@@ -81,7 +82,7 @@ SETTING_NAMES = {
 numbers use, ``pcsearch.analysis.paper_results.json``): one study per (corruption, d, n)."""
 
 
-def setting(config: StudyConfig, trials: Sequence[FrozenTrial]) -> tuple:
+def setting(config: StudyConfig, trials: Sequence[FrozenTrial]) -> Setting:
     """The study's experimental condition as (name, value) pairs, from its trials' resolved
     values: an associative memory's cell; () for other modes, which have one per task."""
     if task_info(config.task).mode != "memory":
@@ -128,7 +129,7 @@ def _cell(
     metric: str,
     values: Sequence[float | None],
     seconds: float | None = None,
-    setting: tuple = (),
+    setting: Setting = (),
 ) -> ResultCell:
     """Mean ± std of ``values``, over the study's best ``keep_best`` when it has that many."""
     direction = task_info(config.task).direction

@@ -93,6 +93,10 @@ def summarise(
     )
 
 
+Setting = tuple[tuple[str, str | int | float], ...]
+"""An experimental condition within a task, as sorted (name, value) pairs."""
+
+
 @dataclass(frozen=True)
 class ResultCell:
     """One measured cell of a results table, in pcsearch's units.
@@ -110,9 +114,9 @@ class ResultCell:
     summary: Summary
     seconds: float | None = None
     study: str | None = None
-    setting: tuple[tuple[str, str | int | float], ...] = ()
+    setting: Setting = ()
 
 
-def setting_text(setting: tuple[tuple[str, str | int | float], ...]) -> str:
+def setting_text(setting: Setting) -> str:
     """``corruption=noise, hidden_width=512`` (sorted by key), or "" for no setting."""
     return ", ".join(f"{key}={value}" for key, value in sorted(setting))
