@@ -10,6 +10,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState, create_trial
 
+from pcsearch.analysis import compare, load_paper_results
 from store import attrs, reruns, studies
 from store.errors import StoreError
 from store.report_data import collect
@@ -78,10 +79,12 @@ def test_an_unfinished_study_is_left_out_and_two_reruns_of_one_cell_are_refused(
         collect(storage, ["a.seeds", "b.seeds"])
 
 
-def memory_rerun(storage, name: str, corruption: str, width: int, values: list[float]) -> None:
-    """A finished am-mnist rerun of one (corruption, d, n) cell, as a worker stores it."""
+def memory_rerun(
+    storage, name: str, corruption: str, width: int, values: list[float], task: str = "am-mnist"
+) -> None:
+    """A finished rerun of one (corruption, d, n = 50) memory cell, as a worker stores it."""
     overrides = {"corruption": corruption, "hidden_width": width, "epochs": 1}
-    config = reruns.rerun_config("am-mnist", "pc-se", overrides, [0, 1], keep_best=2, source="t")
+    config = reruns.rerun_config(task, "pc-se", overrides, [0, 1], keep_best=2, source="t")
     study = studies.create_or_resume(storage, name, config)
     for t in study.get_trials(states=(TrialState.WAITING,)):
         storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
@@ -119,3 +122,12 @@ def test_memory_reruns_are_cells_of_their_own_setting(tmp_path):
     memory_rerun(storage, "again.seeds", "noise", 512, [6e-4, 6e-4])
     with pytest.raises(StoreError, match=r"again\.seeds, noise\.seeds"):
         collect(storage, None)
+
+
+def test_a_tiny_imagenet_memory_cell_is_compared_with_its_table_3_cell(tmp_path):
+    storage = open_storage(str(tmp_path / "s.journal"))
+    memory_rerun(storage, "t.seeds", "noise", 512, [6e-4, 6.2e-4], task="am-tinyimagenet")
+    cells = [c for c in collect(storage, None).cells if c.metric == "mse"]
+    (row,) = compare(cells, load_paper_results())
+    assert row.paper is not None and row.paper.mean == pytest.approx(6.06)  # Table 3
+    assert row.setting == "corruption=noise, hidden_width=512, images=50"
