@@ -9,7 +9,9 @@ recall starts from) gets blocks of its own, so the gain of recall can be read of
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from pcsearch.analysis.summary import ResultCell
 from pcsearch.analysis.units import unit_scale
@@ -48,7 +50,19 @@ def _block(key: BlockKey, cells: Sequence[ResultCell]) -> list[str]:
     for n in sizes:
         texts = [_text(at[n, d]) if (n, d) in at else "" for d in widths]
         lines.append("| " + " | ".join([str(n), *texts]) + " |")
-    return lines
+    return [*lines, "", _seeds(at)]
+
+
+def _seeds(at: dict[tuple[Any, Any], ResultCell]) -> str:
+    """Which seeds the block's cells average, naming the cells that differ from the rest."""
+    conventions = Counter(cell.summary.convention() for cell in at.values())
+    usual, _ = conventions.most_common(1)[0]
+    others = [
+        f"n = {n}, d = {d}: {cell.summary.convention()}"
+        for (n, d), cell in sorted(at.items())
+        if cell.summary.convention() != usual
+    ]
+    return f"Each cell: mean ± std of {usual}" + (f"; {'; '.join(others)}." if others else ".")
 
 
 def memory_markdown(cells: Sequence[ResultCell]) -> str:

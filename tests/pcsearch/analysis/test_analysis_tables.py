@@ -109,6 +109,7 @@ def test_memory_cells_also_get_table_3s_layout():
     assert rows[0] == "| noise | 512 | 1024 |"
     assert rows[1] == f"| 50 | {_pm(noise[50, 512], 1e4)} | {_pm(noise[50, 1024], 1e4)} |"
     assert rows[2] == f"| 100 | {_pm(noise[100, 512], 1e4)} |  |"
+    assert "Each cell: mean ± std of 1 seed; n = 50, d = 512: all 2 seeds." in noise_block
     assert "| 50 | 0.02 ± 0.00 |" in layout[layout.index("mask: MSE of the recalled") :]
     assert layout.index("noise: MSE of the recalled") < layout.index("mask: MSE of the recalled")
     assert layout.index("mask: MSE of the recalled") < layout.index("noise: MSE of the cues")
