@@ -13,6 +13,8 @@ bash scripts/setup.sh
 data=${1:-${PCSEARCH_DATA_DIR:-../shared/data}}
 out=${OUT:-results/am-mnist}
 storage=${STORAGE:-$out/studies.journal}
+# the data first: downloaded where there is internet, else a one-line fix in a second
+.venv/bin/pcsearch data fetch am-mnist --data-dir "$data"
 mkdir -p "$out"
 start=$(date +%s)
 for corruption in ${CORRUPTIONS:-noise mask}; do

@@ -12,6 +12,8 @@ data=${1:-${PCSEARCH_DATA_DIR:-../shared/data}}
 task=${TASK:-mlp-mnist}
 out=results/paper-$task
 storage=${STORAGE:-$out/studies.journal}
+# the data first: downloaded where there is internet, else a one-line fix in a second
+.venv/bin/pcsearch data fetch "$task" --data-dir "$data"
 mkdir -p "$out"
 start=$(date +%s)
 for algorithm in ${ALGORITHMS:-pc-ce pc-se pn nn cn ipc bp-ce bp-se}; do
