@@ -44,6 +44,16 @@ that order from ``numpy.random.default_rng(weight_seed)``. Inputs come from
 ``default_rng(data_seed)``: the input (or the data, in generative families) first, then the
 labels.
 
+Nudging (``Family.beta``, MLP/mnist/PC_SE.py: PN at +0.55, NN at -0.2, its first epoch):
+the output is clamped to u - beta (u - y) after the forward pass, and the fixture's weight
+gradients are the code's times 1/beta, as its ``optim_w.step(..., mul=1/beta)`` gets them.
+
+iPC (``Family.weight_lr``, MLP/mnist/iPC_SE.py): at each of the T steps one gradient moves
+the states (as above) and the weights, by SGD at ``weight_lr`` in place of the code's AdamW
+(the step's structure is what is compared; the optimiser is the run's choice). The fixture's
+``grads`` are then (w_0 - w_T) / weight_lr, the sum of the T weight gradients, and its
+energies those of the last step, before its update.
+
 MCPC (``GeneratorFamily``, mcpc_mnist.py): the code's generator from its constant zero input,
 every state at zero, ``T`` Langevin steps with its ``sgdld`` (noise of variance
 2 h_var (1 - momentum) / lr added to each example's state gradient, then momentum SGD).

@@ -86,6 +86,15 @@ class Family:
     """(index of the conv block whose state the skip reads, its flattened size)."""
     recall_T: int = 0
     """Associative memory: steps of a masked recall after the training step (0: none)."""
+    beta: float = 1.0
+    """Nudging (PN, NN): the output is clamped to u - beta (u - y), u its forward
+    prediction, and the weight gradient is multiplied by 1/beta (the code's ``mul=1/beta``);
+    1 is plain PC (the output clamped to y)."""
+    weight_lr: float = 0.0
+    """iPC (> 0): the weights step at every one of the T inference steps, from the same
+    gradient as the states, by SGD at this rate (the code's AdamW swapped for SGD, so that
+    the weights' change is the rate times the sum of the T gradients); 0: PC, one weight
+    gradient after T steps."""
     weight_seed: int = 0
     data_seed: int = 1
     notes: str = ""
@@ -160,6 +169,8 @@ def _mcpc_mnist(name: str, run_h_var: float | None, note: str) -> GeneratorFamil
     )  # fmt: skip
 
 
+_MLP = tuple(Layer("linear", i, o) for i, o in ((784, 128), *((128, 128),) * 2, (128, 10)))
+"""The code's MLP on MNIST: 784-128-128-128-10."""
 _EX = "liukidar/pcx v0.6.1 examples/"
 _DISC = _EX + "s4_1_discriminative_mode/"
 FAMILIES: dict[str, Family] = {
@@ -167,10 +178,29 @@ FAMILIES: dict[str, Family] = {
     for f in (
         Family(
             "mlp-mnist", "mlp-mnist", "pc-se", _DISC + "MLP/mnist/PC_SE.py", "classifier",
-            (784,), 10,
-            tuple(Layer("linear", i, o) for i, o in ((784, 128), *((128, 128),) * 2, (128, 10))),
-            "gelu", "se", 0.0105, 0.65, "per-example", T=6, batch=4, run_lr=0.3,
+            (784,), 10, _MLP, "gelu", "se", 0.0105, 0.65, "per-example", T=6, batch=4, run_lr=0.3,
             notes="hps MLP_PC-SE_MNIST: x lr 0.0105, momentum 0.65, gelu (T 8 there)",
+        ),
+        Family(
+            "mlp-mnist-pn", "mlp-mnist", "pn", _DISC + "MLP/mnist/PC_SE.py", "classifier",
+            (784,), 10, _MLP, "gelu", "se", 0.058, 0.70, "per-example", T=6, batch=4,
+            run_lr=0.3, beta=0.55,
+            notes="hps MLP_PN_MNIST: beta +0.55, x lr 0.058, momentum 0.70, gelu (T 5 there)",
+        ),
+        Family(
+            "mlp-mnist-nn", "mlp-mnist", "nn", _DISC + "MLP/mnist/PC_SE.py", "classifier",
+            (784,), 10, _MLP, "gelu", "se", 0.0686, 0.50, "per-example", T=6, batch=4,
+            run_lr=0.3, beta=-0.2,
+            notes="hps MLP_NN_MNIST: beta -(0.2 + 0.02 epoch), here epoch 0; x lr 0.0686, "
+            "momentum 0.50, gelu (T 4 there)",
+        ),
+        Family(
+            "mlp-mnist-ipc", "mlp-mnist", "ipc", _DISC + "MLP/mnist/iPC_SE.py", "classifier",
+            (784,), 10, _MLP, "leaky_relu", "se", 0.85, 0.35, "per-example", T=8, batch=4,
+            run_lr=0.3, weight_lr=0.01,
+            notes="hps MLP_iPC_MNIST: x lr 0.85 (0.3 here: 0.85 on these untrained weights "
+            "and N(0, 1) inputs diverges), momentum 0.35, leaky_relu, T 8; the weights step by "
+            "SGD 0.01 at each step (AdamW at 2.53e-4 there)",
         ),
         Family(
             "vgg5-cifar10", "vgg5-cifar10", "pc-ce", _DISC + "VGG5/cifar10/PC_CE.py",

@@ -83,7 +83,8 @@ def build(family: Family):
     class Classifier(pxc.EnergyModule):
         """The code's ConvNet / LinearModel / VGGNet_skip: a vode after every conv block
         (conv -> act -> pool) and every hidden linear layer, a linear output vode clamped to
-        the label; VGG-19's skip adds a linear map of a conv block's state to the output."""
+        the label (nudged towards it: u - beta (u - y)); VGG-19's skip adds a linear map of
+        a conv block's state to the output."""
 
         def __init__(self) -> None:
             super().__init__()
@@ -117,7 +118,8 @@ def build(family: Family):
                 if family.skip is not None and index == family.skip[0]:
                     skip = self.long_skip(x.reshape(-1))
             if y is not None:
-                self.vodes[-1].set("h", y)
+                u = self.vodes[-1].get("u")
+                self.vodes[-1].set("h", y if family.beta == 1.0 else u - family.beta * (u - y))
             return self.vodes[-1].get("u")
 
     def to_zero(node, key, value, rkg):

@@ -34,6 +34,7 @@ def run_family(family: Family) -> dict[str, Any]:
     """Run the code's training step (and recall) in pcx; return the fixture's content."""
     import jax
     import jax.numpy as jnp
+    import optax
     import pcx
     import pcx.functional as pxf
     import pcx.nn as pxnn
@@ -89,18 +90,52 @@ def run_family(family: Family) -> dict[str, Any]:
         learning = pxf.value_and_grad(pxu.M(pxnn.LayerParam).to([False, True]), has_aux=True)
         with pxu.step(model, clear_params=pxc.VodeParam.Cache):
             (_, per_vode), g = learning(energy)(bottom, model=model)
-        grads = []
+        grads = []  # as the code's weight optimiser gets them: times 1/beta
         for layer in layer_objects(g["model"], family):
-            grads += [layer.nn.weight.get(), layer.nn.bias.get()]
+            grads += [layer.nn.weight.get() / family.beta, layer.nn.bias.get() / family.beta]
         states = [v.h.get() for v in model.vodes[:-1]]
         return per_vode, states, grads
+
+    @pxf.jit(static_argnums=0)
+    def incremental_step(T: int, x, y, *, model, optim_h, optim_w):
+        """The code's iPC step: at each of the T steps one gradient of the energy moves the
+        states and the weights together."""
+        model.train()
+        bottom, top = clamps(x, y)
+        with pxu.step(model, pxc.STATUS.INIT, clear_params=pxc.VodeParam.Cache):
+            forward(bottom, top, model=model)
+        optim_h.init(free_states()(model))
+        both = (free_states() | pxnn.LayerParam).to([False, True])
+        step = pxf.value_and_grad(both, has_aux=True)(energy)
+        for _ in range(T):
+            with pxu.step(model, clear_params=pxc.VodeParam.Cache):
+                (_, per_vode), g = step(bottom, model=model)
+            optim_h.step(model, g["model"], scale_by=state_scale)
+            optim_w.step(model, g["model"], scale_by=1.0 / family.beta)
+        optim_h.clear()
+        return per_vode, [v.h.get() for v in model.vodes[:-1]]
 
     optim_h = pxu.Optim(lambda: state_optimizer(family, dtype))
     with pxu.step(model, pxc.STATUS.INIT, clear_params=pxc.VodeParam.Cache):
         forward(*clamps(jnp.asarray(x_np), jnp.asarray(y_np)), model=model)
     set_weights(layer_objects(model, family), weights)
 
-    per_vode, states, grads = train_step(family.T, x_np, y_np, model=model, optim_h=optim_h)
+    if family.weight_lr > 0:
+        # iPC: what the test compares is the last step's energies (before its update) and
+        # the sum of the T weight gradients, (w_0 - w_T) / lr; the states are the last ones.
+        optim_w = pxu.Optim(lambda: optax.sgd(family.weight_lr))
+        optim_w.init(pxu.M(pxnn.LayerParam)(model))
+        per_vode, states = incremental_step(
+            family.T, x_np, y_np, model=model, optim_h=optim_h, optim_w=optim_w
+        )
+        after = [
+            np.asarray(p.get(), np.float64)
+            for layer in layer_objects(model, family)
+            for p in (layer.nn.weight, layer.nn.bias)
+        ]
+        grads = [(w - a) / family.weight_lr for w, a in zip(weights, after, strict=True)]
+    else:
+        per_vode, states, grads = train_step(family.T, x_np, y_np, model=model, optim_h=optim_h)
     result: dict[str, Any] = {
         "energies": np.asarray(per_vode, np.float64).reshape(batch, -1).tolist(),
         "states": [summarise(f"state/{i}", np.asarray(s)) for i, s in enumerate(states)],

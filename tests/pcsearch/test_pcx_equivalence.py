@@ -22,6 +22,11 @@ whose float32 run is dominated by round-off (``CONDITIONED``) is not compared: o
 gradients may be (VGG-19's middle convs, which the error reaches faintly in T steps: 14 of
 its 38 arrays), at most half of them; a round-off state fails the test.
 
+Nudging (``mlp-mnist-pn``, ``mlp-mnist-nn``) runs through the same test: the target
+u - beta (u - y) and the weight gradient times 1/beta come from pcsearch's own step. iPC
+(``mlp-mnist-ipc``) has its own test, ``test_incremental_step_matches_pcx``: its weights
+move during inference, so what is compared is their change over the step.
+
 MCPC (``mcpc-mnist``): the states follow Langevin dynamics, whose Gaussian draws no two
 programs share, so the fixture's pcx run adds NumPy draws (``draw_noise``) in place of the
 code's, and here ``ReplayedNoiseMCPC`` runs pcsearch's own ``state_transform`` (its
@@ -214,6 +219,9 @@ def check_defaults(family: Family, params: dict) -> None:
     if isinstance(family, GeneratorFamily):
         assert params["input_var"] == pytest.approx(family.input_var, rel=5e-3)
         assert params["h_var"] == pytest.approx(family.h_var)
+    if family.beta != 1.0:  # nudging: the code's beta at epoch 0, its sign the algorithm's
+        assert params["beta"] == pytest.approx(abs(family.beta))
+        assert (family.beta < 0) == (family.algorithm == "nn")
     expected = family.state_lr * per_example_factor(family, params)
     assert params["state_lr"] == pytest.approx(expected, rel=5e-3), (  # 3 significant digits
         f"{family.task}: state_lr {params['state_lr']} (state_energy "
@@ -291,13 +299,13 @@ def round_off(ref: dict[str, Any], single: dict[str, Any]) -> float:
 
 SLOW = {"vgg19skip-cifar10"}
 """Families whose step takes more than ~15 s here (VGG-19: 19 layers, T = 12)."""
+INCREMENTAL = sorted(name for name, family in FAMILIES.items() if family.weight_lr > 0)
+"""iPC families: their weights move during inference (``test_incremental_step_matches_pcx``)."""
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(FAMILIES)],
-)
-def test_training_step_matches_pcx(name: str) -> None:
+def fixture_and_setup(name: str) -> tuple[Family, dict[str, Any], tuple, StepInput]:
+    """The family, its fixture (after checking that both sides drew the same numbers),
+    pcsearch's (algorithm, model, hp) for it with the defaults checked, and the batch."""
     family = FAMILIES[name]
     fixture = load_fixture(name)
     x, y = draw_batch(family)
@@ -307,10 +315,23 @@ def test_training_step_matches_pcx(name: str) -> None:
         assert checksum(draw_noise(family)) == pytest.approx(fixture["noise_checksum"])
     algorithm, model, hp, defaults = pcsearch_setup(family)
     check_defaults(family, defaults)
-
     key = jax.random.PRNGKey(0)
     batch = StepInput(jnp.asarray(x), jnp.asarray(y), key, jnp.int32(0), key)
+    return family, fixture, (algorithm, model, hp), batch
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
+        for n in sorted(FAMILIES)
+        if n not in INCREMENTAL
+    ],
+)
+def test_training_step_matches_pcx(name: str) -> None:
+    family, fixture, (algorithm, model, hp), batch = fixture_and_setup(name)
     states, energies, per_layer, grads = training_step(algorithm, model, hp, batch)
+    x, key = batch.x, batch.key
 
     failures: list[str] = []
     round_off_only: list[str] = []
@@ -346,8 +367,48 @@ def test_training_step_matches_pcx(name: str) -> None:
     assert all(name.startswith("grad/") for name in round_off_only), round_off_only
     assert len(round_off_only) <= len(arrays["grads"]) // 2, round_off_only
     if "recall" in fixture:
-        cue, free = corrupt("mask", jnp.asarray(x), key, MEMORY_IMAGE)
+        cue, free = corrupt("mask", x, key, MEMORY_IMAGE)
         recalled = recall(algorithm, model, hp, cue, free, family.recall_T, key)
         failures += compare("recall", fixture["recall"], single["recall"], np.asarray(recalled))
     assert np.allclose(np.asarray(per_layer), got.mean(axis=0), rtol=1e-5)
+    assert not failures, "\n".join(failures)
+
+
+@eqx.filter_jit
+def incremental_step(algorithm: PredictiveCoding, model, hp, batch: StepInput, lr: float):
+    """The iPC training step with SGD at ``lr`` on the weights: the trained model and the
+    batch-mean layer energies of its last step (before that step's update)."""
+    optimizer = optax.sgd(lr)
+    opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
+    trained, _, per_layer = algorithm.train_step(model, opt_state, optimizer, hp, batch)
+    return trained, per_layer
+
+
+@pytest.mark.parametrize("name", INCREMENTAL)
+def test_incremental_step_matches_pcx(name: str) -> None:
+    """iPC: the states and the weights take a step together at each of the T steps. The
+    weights' change over the step, divided by the SGD rate, is the sum of the T weight
+    gradients: it depends on every intermediate state, so it checks the whole trajectory
+    (pcsearch's step returns no states); the last step's energies are checked too."""
+    family, fixture, (algorithm, model, hp), batch = fixture_and_setup(name)
+    assert algorithm.incremental
+    trained, per_layer = incremental_step(algorithm, model, hp, batch, family.weight_lr)
+    before, after = fixture_grads(family, model), fixture_grads(family, trained)
+    summed = [
+        (b.astype(np.float64) - a) / family.weight_lr for b, a in zip(before, after, strict=True)
+    ]
+
+    single = fixture["float32"]
+    ref = np.asarray(fixture["energies"]).mean(axis=0)
+    noise = NOISE * np.abs(np.asarray(single["energies"]).mean(axis=0) - ref)
+    got = np.asarray(per_layer, np.float64)
+    failures = []
+    if np.any(np.abs(got - ref) > np.maximum(RTOL * np.abs(ref), noise)):
+        failures.append(f"last step's mean layer energies {got} vs pcx {ref}")
+    assert len(summed) == len(fixture["grads"])
+    for i, (value, ref_i, ref32) in enumerate(
+        zip(summed, fixture["grads"], single["grads"], strict=True)
+    ):
+        assert round_off(ref_i, ref32) < CONDITIONED, f"grad/{i} is float32 round-off in pcx"
+        failures += compare(f"grad/{i}", ref_i, ref32, value)
     assert not failures, "\n".join(failures)
